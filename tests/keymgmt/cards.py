@@ -1,0 +1,148 @@
+"""Shared set-up for the authority-card tests: a scheme with one district, cards, fingers, a family.
+
+Fingerprints here are minutiae templates made directly (a finger = a seeded minutia set; a new
+impression of it = the same minutiae moved, rotated, jittered and partly missing), so the on-card
+matcher is the real one while the tests stay fast.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from biometrics import cardtemplate
+from biometrics.minutiae import FingerprintTemplate, Minutia, MinutiaType
+from cardlib import authority as ca
+from cardlib import direct
+from cardlib.family import FamilyCard
+from cardlib.model import Family, Gender, Member, Relationship, Urn
+from cardlib.transport import Transport, open_transport
+from keymgmt import hierarchy
+from keymgmt.store import FileKeyStore
+from simulators.cards.district import DistrictCardOS
+from simulators.cards.family import FamilyCardOS
+from simulators.cards.fko import FkoCardOS
+from simulators.cards.hospital import HospitalCardOS
+
+PASSPHRASE = "correct horse battery"
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+DISTRICT = "0923"
+PIN = "246810"
+_slots = itertools.count()
+
+
+def finger(seed: int, impression: int = 0) -> bytes:
+    """Card-template bytes of one impression of synthetic finger ``seed`` (0 = the enrolment)."""
+    rng = random.Random(seed)
+    points: list[tuple[int, int, float, MinutiaType]] = []
+    while len(points) < 45:
+        x, y = rng.randrange(80, 420), rng.randrange(80, 460)
+        if all((x - p[0]) ** 2 + (y - p[1]) ** 2 > 400 for p in points):
+            points.append((x, y, rng.uniform(0, 2 * math.pi), rng.choice((MinutiaType.ENDING, MinutiaType.BIFURCATION))))
+    if impression:
+        move = random.Random(seed * 7919 + impression)
+        rot, dx, dy = move.uniform(-0.15, 0.15), move.randint(-12, 12), move.randint(-12, 12)
+        c, s = math.cos(rot), math.sin(rot)
+        points = [
+            (
+                int(250 + (x - 250) * c - (y - 250) * s + dx + move.randint(-3, 3)),
+                int(250 + (x - 250) * s + (y - 250) * c + dy + move.randint(-3, 3)),
+                (a - rot + move.uniform(-0.05, 0.05)) % (2 * math.pi),
+                k,
+            )
+            for x, y, a, k in points[5:]
+        ]
+    minutiae = tuple(Minutia(x, y, a, k, 60) for x, y, a, k in points)
+    return cardtemplate.encode(FingerprintTemplate(500, 560, 500, minutiae, 60))
+
+
+OFFICER_FINGER = 101
+
+
+@dataclass
+class World:
+    base: Path
+    central: FileKeyStore
+    district: FileKeyStore
+
+    @property
+    def root(self):
+        return hierarchy.root_certificate(self.central)
+
+
+def make_world(base: Path) -> World:
+    central = FileKeyStore.create(base / "central.json", PASSPHRASE, scrypt_n=2**10)
+    district = FileKeyStore.create(base / f"district-{DISTRICT}.json", PASSPHRASE, scrypt_n=2**10)
+    hierarchy.create_scheme(central, "RSBY", "Test scheme", now=NOW - timedelta(days=60))
+    hierarchy.create_district(central, district, DISTRICT, "Test district", now=NOW - timedelta(days=60))
+    return World(base, central, district)
+
+
+@contextmanager
+def inserted(card: direct.CardObject) -> Iterator[Transport]:
+    name = f"auth-test-{next(_slots)}"
+    direct.register_card(name, card)
+    transport = open_transport(f"direct:{name}")
+    transport.connect()
+    try:
+        yield transport
+    finally:
+        transport.close()
+        direct.unregister(name)
+
+
+def reinsert(transport: Transport, card: direct.CardObject) -> None:
+    direct.register_card(transport.reader_name, card)
+    transport.connect()
+
+
+def new_fko(world: World, state: Path | None = None, issuances: int = 300, days: int = 365) -> FkoCardOS:
+    card = FkoCardOS(state)
+    with inserted(card) as t:
+        ca.personalise_fko(
+            ca.FkoCard(t), world.district, "Asha Verma", "FKO-0923-07", (finger(OFFICER_FINGER),),
+            NOW - timedelta(days=1), NOW + timedelta(days=days), issuances,
+        )
+    return card
+
+
+def new_district_card(world: World) -> DistrictCardOS:
+    card = DistrictCardOS(None)
+    with inserted(card) as t:
+        ca.personalise_district_card(
+            ca.DistrictCard(t), world.district, "Desk officer", "DESK-0923", PIN, NOW - timedelta(days=1),
+            NOW + timedelta(days=365),
+        )
+    return card
+
+
+def new_hospital_card(world: World) -> HospitalCardOS:
+    card = HospitalCardOS(None)
+    with inserted(card) as t:
+        ca.personalise_hospital(
+            ca.HospitalCard(t), world.central, "District Hospital", "HOSP-0923-01", PIN, NOW - timedelta(days=1),
+            NOW + timedelta(days=365),
+        )
+    return card
+
+
+def family(urn: str = "09230100101000013", district: str = DISTRICT) -> Family:
+    return Family(
+        urn=Urn(urn), scheme="RSBY", state_code="09", district_code=district, village_code="00101000",
+        members=(Member("गोपाल", Gender.MALE, 1950, Relationship.HEAD),),
+    )
+
+
+def new_family_card(card_key_source, fam: Family | None = None) -> FamilyCardOS:
+    """A personalised family card whose key comes from ``card_key_source(serial) -> key``."""
+    card = FamilyCardOS(None)
+    with inserted(card) as t:
+        client = FamilyCard(t)
+        client.personalise(fam or family(), card_key_source(client.serial().value))
+    return card
