@@ -1,0 +1,173 @@
+"""From a probe and a batch of prepared templates to one similarity in [0, 1] per template.
+
+1. Local similarity of every minutia pair from their cylinders (batched matrix products).
+2. The best-looking pairs are kept (local similarity sort) and made to vote for one another by
+   relaxation: a pair gains support from pairs whose relative geometry (distance between the two
+   minutiae, the rotation each pair implies, the direction of the segment joining them) agrees in
+   both prints, and loses it otherwise. Geometry is compared with tolerances, pair by pair, not
+   through one rigid transform, so elastic distortion bends the print without breaking the vote.
+   Only mutually best pairs (each minutia the other's most similar) are considered.
+3. The score is the mean relaxed similarity of the pairs that kept their support best.
+
+This follows the LSS-R consolidation of Cappelli, Ferrara and Maltoni (2010). NumPy pays a few
+microseconds per operation whatever the array size, so everything works on a whole batch of
+templates at once (a 1:1 comparison is a batch of one); angles are compared through cosines built
+from products (no modulo, no trigonometric call) and the compatibility kernels are clipped parabolas.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from biometrics.matching.cylinders import DESCRIPTOR_SIZE, N_SPATIAL, PreparedTemplate
+
+MIN_COMMON_CELLS = 0.60 * N_SPATIAL  # cells valid in both cylinders for their similarity to count
+N_RELAX_PAIRS = 40
+RELAX_ITERATIONS = 5
+RELAX_WEIGHT = 0.7
+# Compatibility tolerances: distance difference in pixels plus a fraction of the distance (long
+# segments stretch more under distortion), and the largest tolerated angle differences.
+DIST_TOL, DIST_STRETCH = 12.0, 0.10
+DIR_TOL = math.radians(30.0)
+MIN_PAIRS, MAX_PAIRS, PAIRS_MU, PAIRS_TAU = 6, 18, 20.0, 0.4
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """Prepared templates stacked and zero-padded to the same number of minutiae."""
+
+    values: np.ndarray  # (G, N, D)
+    valid: np.ndarray  # (G, N, C)
+    norm_left: np.ndarray  # (G, N, 2C)
+    direction: np.ndarray  # (G, N, 2)
+    position: np.ndarray  # (G, N) complex
+    heading: np.ndarray  # (G, N) complex
+    count: np.ndarray  # (G,) usable minutiae
+    size: np.ndarray  # (G,) minutiae, usable or not (the rest of N is padding)
+
+    def __len__(self) -> int:
+        return len(self.count)
+
+    def __getitem__(self, rows: slice) -> Batch:
+        """The templates at ``rows`` (a slice), sharing memory with this batch and padded only to
+        the largest of them (the cost of a comparison grows with the padded size)."""
+        size = self.size[rows]
+        n = max(int(size.max()) if len(size) else 0, 1)
+        return Batch(self.values[rows, :n], self.valid[rows, :n], self.norm_left[rows, :n],
+                     self.direction[rows, :n], self.position[rows, :n], self.heading[rows, :n],
+                     self.count[rows], size)
+
+
+def stack(prepared: Sequence[PreparedTemplate]) -> Batch:
+    g = len(prepared)
+    n = max([len(p.theta) for p in prepared] + [1])
+    values = np.zeros((g, n, DESCRIPTOR_SIZE), np.float32)
+    valid = np.zeros((g, n, N_SPATIAL), np.float32)
+    norm_left = np.zeros((g, n, 2 * N_SPATIAL), np.float32)
+    direction = np.zeros((g, n, 2), np.float32)
+    position = np.zeros((g, n), np.complex64)
+    heading = np.zeros((g, n), np.complex64)
+    for i, p in enumerate(prepared):
+        k = len(p.theta)
+        values[i, :k] = p.values
+        valid[i, :k] = p.valid
+        norm_left[i, :k] = p.norm_left
+        direction[i, :k] = p.direction
+        position[i, :k] = p.position
+        heading[i, :k] = p.heading
+    count = np.array([p.count for p in prepared], dtype=np.int64)
+    size = np.array([len(p.theta) for p in prepared], dtype=np.int64)
+    return Batch(values, valid, norm_left, direction, position, heading, count, size)
+
+
+def pair_counts(n_a: np.ndarray, n_b: int) -> np.ndarray:
+    """How many pairs each score averages: more when both prints have many minutiae."""
+    z = 1.0 / (1.0 + np.exp(-PAIRS_TAU * (np.minimum(n_a, n_b) - PAIRS_MU)))
+    return MIN_PAIRS + np.rint(z * (MAX_PAIRS - MIN_PAIRS)).astype(np.int64)
+
+
+def local_similarity(probe: PreparedTemplate, batch: Batch) -> np.ndarray:
+    """(G, N, n) cylinder similarity 1 - |a - b| / sqrt(2 (|a|^2 + |b|^2)) over the cells valid in
+    both; 0 for pairs whose directions differ by more than 90 degrees or that overlap too little."""
+    dot = batch.values @ probe.values.T
+    both = batch.norm_left @ probe.norm_right.T  # |a|^2 + |b|^2 over the common cells
+    common = batch.valid @ probe.valid.T
+    facing = batch.direction @ probe.direction.T  # cos of the angle between the two minutiae
+    # 1 - |a - b| / sqrt(2 (|a|^2 + |b|^2)) with one square root, computed in place.
+    ratio = np.multiply(dot, -2.0, out=dot)
+    ratio += both
+    np.maximum(ratio, 0.0, out=ratio)
+    ratio /= 2.0 * both + 1e-9
+    sim = np.sqrt(ratio, out=ratio)
+    np.subtract(1.0, sim, out=sim)
+    sim *= (common >= MIN_COMMON_CELLS) & (both > 1e-3) & (facing > 0.0)
+    return sim
+
+
+def compatibility(za: np.ndarray, zb: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """(G, R, R) how well pair i = (za[i], zb[i]) and pair j agree, in [0, 1].
+
+    Pair i implies a rotation r_i = exp(i (theta_a - theta_b)). Pair j supports pair i when the
+    segment i -> j of the gallery print, turned back by r_i, lands on the probe's segment i -> j
+    (within a tolerance that grows with the segment's length) and pair j implies the same rotation.
+    """
+    seg_b = zb[:, None, :] - zb[:, :, None]
+    err = (za[:, None, :] - za[:, :, None]) * r.conj()[:, :, None] - seg_b
+    err2 = err.real**2 + err.imag**2
+    tol2 = DIST_TOL**2 + DIST_STRETCH**2 * (seg_b.real**2 + seg_b.imag**2)
+    seg_term = np.maximum(1.0 - err2 / tol2, 0.0)
+    # 1 - (1 - cos(rotation difference)) / (1 - cos(DIR_TOL)), written as one product and one shift.
+    k = 1.0 / (1.0 - math.cos(DIR_TOL))
+    dir_term = np.maximum((r[:, :, None] * (k * r.conj())[:, None, :]).real - (k - 1.0), 0.0)
+    return seg_term * dir_term
+
+
+def similarities(probe: PreparedTemplate, batch: Batch) -> np.ndarray:
+    """(G,) comparison scores in [0, 1] of ``probe`` against every template of ``batch``."""
+    g = len(batch)
+    if g == 0 or probe.count < 2:
+        return np.zeros(g)
+    sim = local_similarity(probe, batch)
+    # One-to-one: a pair takes part only if each minutia is the other's best match. Without this a
+    # minutia with a common-looking neighbourhood lends its similarity to many chance pairs. So
+    # each gallery minutia offers at most one pair: with its best probe minutia, if that is mutual.
+    best = sim.argmax(axis=2)
+    best_sim = np.take_along_axis(sim, best[:, :, None], axis=2)[:, :, 0]
+    mutual = best_sim >= np.take_along_axis(sim.max(axis=1), best, axis=1)
+    offered = best_sim * mutual
+    # Mutual pairs are few (often 10-20): relax only as many as the richest comparison offers.
+    n_rel = max(2, min(N_RELAX_PAIRS, int(np.count_nonzero(offered, axis=1).max())))
+    ig = np.argpartition(offered, -n_rel, axis=1)[:, -n_rel:]
+    ip = np.take_along_axis(best, ig, axis=1)
+    lam0 = np.take_along_axis(offered, ig, axis=1)
+    idx = np.arange(n_rel)
+    live = lam0 > 0
+    n_live = live.sum(axis=1)
+    za = np.take_along_axis(batch.position, ig, axis=1)
+    zb = probe.position[ip]
+    r = np.take_along_axis(batch.heading, ig, axis=1) * probe.heading[ip].conj()
+    rho = compatibility(za, zb, r)
+    rho *= live[:, :, None] & live[:, None, :]
+    rho[:, idx, idx] = 0.0
+    rho *= ((1.0 - RELAX_WEIGHT) / np.maximum(n_live - 1, 1))[:, None, None]
+    lam = lam0[:, :, None]
+    for _ in range(RELAX_ITERATIONS):
+        lam = RELAX_WEIGHT * lam + rho @ lam
+    lam = lam[:, :, 0]
+    efficiency = np.where(live, lam / np.where(live, lam0, 1.0), -1.0)
+    order = np.argsort(-efficiency, axis=1)
+    ranked = np.take_along_axis(lam, order, axis=1)
+    n_p = np.minimum(pair_counts(batch.count, probe.count), n_live)
+    keep = idx[None, :] < n_p[:, None]
+    scores = (ranked * keep).sum(axis=1) / np.maximum(n_p, 1)
+    scores[(batch.count < 2) | (n_live < 2)] = 0.0
+    return scores
+
+
+def similarity(a: PreparedTemplate, b: PreparedTemplate) -> float:
+    """The comparison score in [0, 1] of two prepared templates."""
+    return float(similarities(a, stack([b]))[0])

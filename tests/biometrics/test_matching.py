@@ -1,0 +1,147 @@
+"""The 1:1 matcher on constructed templates: invariance to rotation, translation, resolution and
+moderate elastic distortion; separation from other fingers; calibrated decisions; edge cases."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from biometrics.matching import THRESHOLDS, MatchResult, match, match_decision, prepare, threshold_for
+from biometrics.matching.calibration import estimate_fmr
+from biometrics.matching.consolidation import similarities, stack
+from biometrics.minutiae import FingerprintTemplate, Minutia, MinutiaType
+
+SIZE = 480
+
+
+def finger(seed: int, n: int = 40) -> np.ndarray:
+    """(n, 3) x, y, angle of a random but plausible minutia set: spread over an ellipse, no two
+    closer than 12 pixels."""
+    rng = np.random.default_rng(seed)
+    pts: list[tuple[float, float, float]] = []
+    while len(pts) < n:
+        x, y = rng.uniform(-1, 1, 2)
+        if x * x + y * y > 1:
+            continue
+        px, py = SIZE / 2 + 150 * x, SIZE / 2 + 180 * y
+        if all((px - q[0]) ** 2 + (py - q[1]) ** 2 > 144 for q in pts):
+            pts.append((px, py, rng.uniform(0, 2 * math.pi)))
+    return np.array(pts)
+
+
+def impression(points: np.ndarray, seed: int, rotate: float = 0.0, shift=(0.0, 0.0), jitter: float = 2.0,
+               drop: float = 0.1, extra: int = 3, warp: float = 0.0, dpi: int = 500) -> FingerprintTemplate:
+    """Another capture of the same finger: moved, turned, noisy, a few minutiae lost or spurious, and
+    optionally bent by a smooth displacement field of amplitude ``warp`` pixels."""
+    rng = np.random.default_rng(seed)
+    keep = points[rng.random(len(points)) >= drop]
+    x, y, a = keep[:, 0] - SIZE / 2, keep[:, 1] - SIZE / 2, keep[:, 2]
+    if warp:
+        x, y = x + warp * np.sin(y / 90.0), y + warp * np.sin(x / 110.0)
+    c, s = math.cos(rotate), math.sin(rotate)
+    # Screen coordinates (y down): a counter-clockwise turn on screen is -rotate in (x, y).
+    xr = c * x + s * y + SIZE / 2 + shift[0] + rng.normal(0, jitter, len(x))
+    yr = -s * x + c * y + SIZE / 2 + shift[1] + rng.normal(0, jitter, len(x))
+    ar = (a + rotate + rng.normal(0, 0.08, len(a))) % (2 * math.pi)
+    spurious = finger(seed + 1000, extra) if extra else np.zeros((0, 3))
+    xs = np.concatenate([xr, spurious[:, 0]])
+    ys = np.concatenate([yr, spurious[:, 1]])
+    angles = np.concatenate([ar, spurious[:, 2]])
+    scale = dpi / 500.0
+    ok = (xs >= 0) & (xs < SIZE) & (ys >= 0) & (ys < SIZE)
+    minutiae = tuple(
+        Minutia(round(px * scale), round(py * scale), float(pa), MinutiaType.ENDING, 60)
+        for px, py, pa in zip(xs[ok], ys[ok], angles[ok], strict=True)
+    )
+    return FingerprintTemplate(round(SIZE * scale), round(SIZE * scale), dpi, minutiae)
+
+
+@pytest.fixture(scope="module")
+def fingers():
+    return [finger(seed) for seed in range(12)]
+
+
+def test_an_impression_matches_itself_perfectly(fingers):
+    t = impression(fingers[0], 1, jitter=0, drop=0, extra=0)
+    assert match(t, t).score == pytest.approx(1.0, abs=1e-3)
+
+
+# Fingers are placed upright on a scanner: the matcher accepts turns up to 90 degrees either way
+# (pairs whose directions differ by more are not compared, which removes many chance pairs).
+@pytest.mark.parametrize("rotate", [0.0, 0.5, -1.2, 1.4])
+def test_rotation_and_translation_do_not_matter(fingers, rotate):
+    a = impression(fingers[1], 1)
+    b = impression(fingers[1], 2, rotate=rotate, shift=(25, -30))
+    assert match(a, b).score >= THRESHOLDS[0.0001]
+
+
+def test_moderate_elastic_distortion_is_tolerated(fingers):
+    a = impression(fingers[2], 1)
+    b = impression(fingers[2], 2, rotate=0.3, warp=10.0)
+    assert match(a, b).score >= THRESHOLDS[0.001]
+
+
+def test_different_fingers_do_not_match(fingers):
+    scores = [match(impression(fingers[i], 1), impression(fingers[j], 2)).score
+              for i in range(6) for j in range(6) if i != j]
+    assert max(scores) < THRESHOLDS[0.01]
+
+
+def test_resolution_is_normalised_to_500_dpi(fingers):
+    a = impression(fingers[3], 1)
+    b = impression(fingers[3], 2, rotate=0.2, dpi=1000)
+    c = impression(fingers[3], 2, rotate=0.2, dpi=500)
+    assert b.width == 2 * c.width
+    assert match(a, b).score == pytest.approx(match(a, c).score, abs=0.05)
+    assert match(a, b).score >= THRESHOLDS[0.0001]
+
+
+def test_comparison_is_close_to_symmetric(fingers):
+    a, b = impression(fingers[4], 1), impression(fingers[4], 2, rotate=0.4, warp=5)
+    assert match(a, b).score == pytest.approx(match(b, a).score, abs=0.05)
+
+
+def test_a_batch_gives_the_same_scores_as_single_comparisons(fingers):
+    probe = prepare(impression(fingers[5], 1))
+    others = [prepare(impression(fingers[k], 2, rotate=0.1 * k)) for k in range(6)]
+    batch = similarities(probe, stack(others))
+    singles = [match(probe, o).score for o in others]
+    # float32 sums in a different order: equal to well under any threshold step, not bit for bit.
+    assert batch == pytest.approx(singles, abs=1e-3)
+    assert int(np.argmax(batch)) == 5
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_templates_with_almost_no_minutiae_score_zero(n):
+    tiny = FingerprintTemplate(300, 300, 500, tuple(Minutia(100 + 30 * k, 100, 0.5) for k in range(n)))
+    assert match(tiny, tiny).score == 0.0
+
+
+def test_decisions_use_the_calibrated_thresholds(fingers):
+    a, b = impression(fingers[6], 1), impression(fingers[6], 2, rotate=0.7)
+    other = impression(fingers[7], 2)
+    assert match_decision(a, b, fmr=0.0001)
+    assert not match_decision(a, other, fmr=0.01)
+    result = match(a, b)
+    assert isinstance(result, MatchResult) and result.matches(0.001)
+    assert THRESHOLDS[0.01] < THRESHOLDS[0.001] < THRESHOLDS[0.0001]
+
+
+def test_an_uncalibrated_rate_is_refused_naming_the_choices():
+    with pytest.raises(ValueError, match=r"0\.01, 0\.001, 0\.0001"):
+        threshold_for(0.05)
+
+
+def test_estimated_fmr_falls_as_the_score_rises():
+    fmrs = [estimate_fmr(s) for s in np.linspace(0, 1, 21)]
+    assert all(a >= b for a, b in itertools.pairwise(fmrs))
+    for fmr, threshold in THRESHOLDS.items():
+        assert estimate_fmr(threshold) == pytest.approx(fmr, rel=0.05)
+
+
+def test_only_templates_are_accepted():
+    with pytest.raises(TypeError, match="FingerprintTemplate"):
+        match("a", "b")
