@@ -1,0 +1,97 @@
+"""The ``station`` command: ``station run`` (the app, or the headless demo without a display) and
+``station demo --headless --families N --out DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import sys
+from pathlib import Path
+
+from station.config import add_arguments, from_args
+from station.errors import StationError
+
+STEPS = ("capture", "intent", "personalised", "counted", "activated", "authorised")
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _gui_available() -> bool:
+    try:
+        return importlib.util.find_spec("station.ui.app") is not None
+    except ImportError:
+        return False
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if _has_display() and _gui_available():
+        from station.ui.app import main as gui_main  # the UI engineer's entry point
+
+        return int(gui_main([]) or 0)
+    reason = "no display" if not _has_display() else "the desktop app (station.ui.app) is not installed"
+    print(f"station: {reason}; running the headless demo camp instead", file=sys.stderr)
+    args.families, args.members, args.out, args.hospital = 3, 3, Path("demo-out"), False
+    args.resume, args.kill_after = False, None
+    return cmd_demo(args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    if args.hospital:
+        print("station demo: the hospital counter (issue 8) is not built yet; run the camp demo without "
+              "--hospital", file=sys.stderr)
+        return 2
+    if args.families < 1 or args.families > 200:
+        print("station demo: --families must be 1..200", file=sys.stderr)
+        return 2
+    if not 1 <= args.members <= 5:
+        print("station demo: --members must be 1..5", file=sys.stderr)
+        return 2
+    from station.demo.camp import run_demo  # imports the simulators: only the demo needs them
+
+    out: Path = args.out
+    if out.exists() and any(out.iterdir()) and not args.resume:
+        print(f"station demo: {out} is not empty; choose a new --out or pass --resume", file=sys.stderr)
+        return 2
+    summary = run_demo(out, families=args.families, members=args.members, resume=args.resume,
+                       stop_after=args.kill_after)
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="station", description="Enrolment camp station (RSBY-style cards)")
+    add_arguments(parser)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="the desktop app on the configured devices (headless demo without a display)")
+    run.set_defaults(func=cmd_run)
+    demo = sub.add_parser("demo", help="a whole camp on the simulators")
+    demo.add_argument("--headless", action="store_true", help="no GUI (the only mode of the core demo)")
+    demo.add_argument("--families", type=int, default=3)
+    demo.add_argument("--members", type=int, default=3, help="people per household (1..5)")
+    demo.add_argument("--out", type=Path, default=Path("demo-out"))
+    demo.add_argument("--hospital", action="store_true", help="also run the hospital counter (issue 8)")
+    demo.add_argument("--resume", action="store_true", help="continue a demo that was interrupted")
+    demo.add_argument("--kill-after", choices=[f"{s}:{i}" for s in STEPS for i in range(1, 201)],
+                      metavar="STEP:N", help=argparse.SUPPRESS)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = from_args(args)
+    except StationError as exc:
+        print(f"station: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    args.config_obj = config
+    try:
+        return int(args.func(args))
+    except StationError as exc:
+        print(f"station: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,1 @@
+"""The district side of the station: opening, verifying and reconciling camp bundles."""

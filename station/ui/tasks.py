@@ -1,0 +1,99 @@
+"""Run long operations off the UI thread and report their progress back to it.
+
+Workflows in the Qt-free core take a ``progress(done, total, message)`` callback and may raise; this
+module turns such a call into a Qt object whose signals arrive on the UI thread (queued connections),
+so views only connect signals and never block.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+class Cancelled(Exception):
+    """Raised inside a task's progress callback once the user asked to cancel."""
+
+
+class Task(QObject):
+    """One background call. Signals are delivered on the thread that created the task."""
+
+    progress = Signal(int, int, str)
+    succeeded = Signal(object)
+    failed = Signal(str, object)  # user-facing message, the exception
+    ended = Signal()
+
+    def __init__(self, fn: Callable[[ProgressFn], Any], name: str = "task") -> None:
+        super().__init__()
+        self._fn = fn
+        self.name = name
+        self._cancel = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _report(self, done: int, total: int, message: str = "") -> None:
+        if self._cancel.is_set():
+            raise Cancelled(f"{self.name} cancelled")
+        self.progress.emit(int(done), int(total), str(message))
+
+    def run_here(self) -> None:
+        """Execute on the calling thread (the pool calls this on a worker thread)."""
+        try:
+            self.result = self._fn(self._report)
+        except BaseException as exc:  # report every failure to the UI instead of losing it in a thread
+            self.error = exc
+            # The message shown to the operator is the exception text, which by convention says what
+            # happened and what to do; the traceback goes to the log only.
+            log.debug("task %s failed:\n%s", self.name, traceback.format_exc())
+            self.failed.emit(str(exc) or type(exc).__name__, exc)
+        else:
+            self.succeeded.emit(self.result)
+        finally:
+            self.done.set()
+            self.ended.emit()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, task: Task) -> None:
+        super().__init__()
+        self.task = task
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        self.task.run_here()
+
+
+class TaskRunner:
+    """Starts tasks on a private pool; keeps references so Python does not collect running tasks."""
+
+    def __init__(self, max_threads: int = 2) -> None:
+        self.pool = QThreadPool()
+        self.pool.setMaxThreadCount(max_threads)
+        self._running: set[Task] = set()
+
+    def start(self, fn: Callable[[ProgressFn], Any], name: str = "task") -> Task:
+        task = Task(fn, name)
+        self._running.add(task)
+        task.ended.connect(lambda: self._running.discard(task))
+        self.pool.start(_Runnable(task))
+        return task
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        return self.pool.waitForDone(msecs)

@@ -1,0 +1,231 @@
+"""Capture per member: a checked photo and two fingers through the quality gate, else an exception.
+
+Every accepted photo or finger is committed the moment it is accepted (encrypted under the station
+data key), so a crash loses at most the capture in progress; a resumed finger capture skips the
+fingers already stored.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from biometrics.errors import CaptureError, PoorQualityError
+from biometrics.fingers import CAPTURE_ORDER, FingerPosition
+from biometrics.scanner import Scanner
+from biometrics.scanner_errors import ScannerTimeout
+from station.errors import NotFound, RuleViolation, WorkflowError
+from station.storage import audit
+from station.storage.crypto import capture_aad
+from station.storage.models import (
+    BiometricException,
+    Capture,
+    CaptureKind,
+    ExceptionReason,
+    Household,
+    HouseholdStatus,
+    Member,
+)
+from station.workflows.households import get_household, view
+from station.workflows.jobs import Job, ProgressFn
+from station.workflows.session import CampContext
+
+FINGERS_NEEDED = 2
+CAPTURABLE = (HouseholdStatus.ENROLLING, HouseholdStatus.CAPTURED)
+
+
+def _member(s: Any, urn: str, seq: int) -> tuple[Household, Member]:
+    h = get_household(s, urn)
+    if h.status not in CAPTURABLE:
+        raise RuleViolation(f"household {urn} is {h.status.value}: start its enrolment before capturing")
+    m = next((m for m in h.members if m.seq == seq), None)
+    if m is None:
+        raise NotFound(f"household {urn} has no member {seq}")
+    if not m.insured:
+        raise RuleViolation(f"member {seq} of {urn} is not insured; choose the insured members first")
+    return h, m
+
+
+def _store(ctx: CampContext, urn: str, seq: int, kind: CaptureKind, finger: int, payload: bytes, fmt: str,
+           quality: int, tries: int) -> int:
+    with ctx.db.transaction() as s:
+        h, m = _member(s, urn, seq)
+        if kind is CaptureKind.PHOTO:
+            # One photo per member: a retake replaces the earlier one.
+            for old in [c for c in m.captures if c.kind is CaptureKind.PHOTO]:
+                s.delete(old)
+        row = Capture(member_id=m.id, camp_id=ctx.camp_id, kind=kind, finger=finger, quality=quality, tries=tries,
+                      payload_format=fmt, ciphertext=ctx.op.cipher.encrypt(payload, capture_aad(m.id, kind.value, finger)),
+                      operator_id=ctx.op.operator_id)
+        s.add(row)
+        s.flush()
+        audit.record(s, ctx.op.login, f"capture.{kind.value}", f"household:{h.urn}", member=seq, finger=finger,
+                     quality=quality, tries=tries)
+        return row.id
+
+
+@dataclass(frozen=True)
+class PhotoOutcome:
+    accepted: bool
+    reasons: tuple[str, ...]
+    jpeg_bytes: int
+
+
+def capture_photo(ctx: CampContext, urn: str, seq: int, camera: Any,
+                  check: Callable[[Any], Any] | None = None) -> PhotoOutcome:
+    """Take a still, run the photo check, store the card-sized JPEG when it passes."""
+    check = check or importlib.import_module("biometrics.photo").check_photo
+    with ctx.db.transaction() as s:
+        _member(s, urn, seq)  # refuse before touching the camera
+    frame = camera.take_photo()
+    result = check(frame)
+    reasons = tuple(getattr(r, "name", str(r)).lower() for r in result.reasons)
+    if not result.ok:
+        return PhotoOutcome(False, reasons, 0)
+    _store(ctx, urn, seq, CaptureKind.PHOTO, 0, result.jpeg, "jpeg", 100, 1)
+    return PhotoOutcome(True, reasons, len(result.jpeg))
+
+
+def record_exception(ctx: CampContext, urn: str, seq: int, kind: CaptureKind, reason: ExceptionReason,
+                     note: str = "", fingers_tried: Sequence[int] = ()) -> int:
+    """A member who cannot give a usable photo or fingers: recorded, with the reason, instead."""
+    with ctx.db.transaction() as s:
+        h, m = _member(s, urn, seq)
+        row = BiometricException(member_id=m.id, camp_id=ctx.camp_id, kind=kind, reason=reason, note=note[:500],
+                                 fingers_tried=",".join(str(int(f)) for f in fingers_tried),
+                                 operator_id=ctx.op.operator_id)
+        s.add(row)
+        s.flush()
+        audit.record(s, ctx.op.login, "capture.exception", f"household:{h.urn}", member=seq, kind=kind.value,
+                     reason=reason.value)
+        return row.id
+
+
+@dataclass(frozen=True)
+class FingerAttempt:
+    finger: FingerPosition
+    attempt: int
+    accepted: bool
+    quality: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class FingerOutcome:
+    fingers: tuple[FingerPosition, ...]  # stored for this member (including earlier runs)
+    attempts: tuple[FingerAttempt, ...]
+    exception: ExceptionReason | None
+
+
+# prompt(finger, attempt): tell the person which finger to place (the UI shows it; the demo places it).
+PromptFn = Callable[[FingerPosition, int], None]
+
+
+class FingerCapture(Job):
+    """Two fingers for one member: up to ``tries`` per finger, then the next finger of ``order``;
+    when the order runs out before two are stored, a biometric exception with the reason."""
+
+    def __init__(self, ctx: CampContext, urn: str, seq: int, scanner: Scanner, prompt: PromptFn | None = None,
+                 tries: int = 3, order: Sequence[FingerPosition] = CAPTURE_ORDER, timeout: float = 10.0,
+                 progress: ProgressFn | None = None) -> None:
+        super().__init__(progress)
+        self.ctx, self.urn, self.seq, self.scanner = ctx, urn, seq, scanner
+        self.prompt = prompt or (lambda finger, attempt: None)
+        self.tries, self.order, self.timeout = tries, tuple(order), timeout
+
+    def _stored(self) -> list[FingerPosition]:
+        with self.ctx.db.transaction() as s:
+            _, m = _member(s, self.urn, self.seq)
+            rows = s.scalars(select(Capture.finger).where(Capture.member_id == m.id, Capture.kind == CaptureKind.FINGER))
+            return [FingerPosition(f) for f in rows]
+
+    def run(self) -> FingerOutcome:
+        iso = importlib.import_module("biometrics.iso19794")
+        stored = self._stored()
+        attempts: list[FingerAttempt] = []
+        tried: list[FingerPosition] = list(stored)
+        total = len(self.order) * self.tries
+        step = 0
+        for finger in self.order:
+            if len(stored) >= FINGERS_NEEDED:
+                break
+            if finger in stored:
+                continue
+            tried.append(finger)
+            for attempt in range(1, self.tries + 1):
+                step += 1
+                self.checkpoint(step, total, f"Capturing {finger.label}, try {attempt} of {self.tries}")
+                self.prompt(finger, attempt)
+                try:
+                    cap = self.scanner.capture_template(self.timeout)
+                except PoorQualityError as exc:
+                    reasons = ",".join(getattr(r, "name", str(r)).lower() for r in getattr(exc, "reasons", ()))
+                    attempts.append(FingerAttempt(finger, attempt, False, 0, reasons or "poor quality"))
+                    continue
+                except (ScannerTimeout, CaptureError) as exc:
+                    attempts.append(FingerAttempt(finger, attempt, False, 0, type(exc).__name__))
+                    continue
+                template = _with_finger(cap.template, finger, iso.META_FINGER)
+                _store(self.ctx, self.urn, self.seq, CaptureKind.FINGER, int(finger), iso.encode(template),
+                       "iso19794-2", int(cap.quality), attempt)
+                attempts.append(FingerAttempt(finger, attempt, True, int(cap.quality), ""))
+                stored.append(finger)
+                break
+        exception = None
+        if len(stored) < FINGERS_NEEDED:
+            exception = ExceptionReason.POOR_QUALITY
+            record_exception(self.ctx, self.urn, self.seq, CaptureKind.FINGER, exception,
+                             note=f"{len(stored)} of {FINGERS_NEEDED} fingers passed the quality gate after "
+                                  f"{len(attempts)} tries", fingers_tried=tried)
+        self.checkpoint(total, total, "Fingers done")
+        return FingerOutcome(tuple(stored), tuple(attempts), exception)
+
+
+def _with_finger(template: Any, finger: FingerPosition, key: str) -> Any:
+    """The record says which finger it is (the scanner does not know; the prompt did)."""
+    import dataclasses
+
+    return dataclasses.replace(template, metadata={**template.metadata, key: finger})
+
+
+def finish_capture(ctx: CampContext, urn: str) -> None:
+    """Mark the household CAPTURED once every insured member is complete; say who is missing otherwise."""
+    with ctx.db.transaction() as s:
+        h = get_household(s, urn)
+        if h.status not in CAPTURABLE:
+            raise RuleViolation(f"household {urn} is {h.status.value}; nothing to finish")
+        if h.needs_selection:
+            raise RuleViolation(f"household {urn} lists more than five people: choose the insured members first")
+        missing = [m for m in view(h).insured if not m.complete]
+        if missing:
+            raise WorkflowError(
+                "still to capture: " + ", ".join(f"{m.name} ({'photo' if not m.has_photo else 'fingers'})" for m in missing)
+            )
+        if h.status is not HouseholdStatus.CAPTURED:
+            h.status = HouseholdStatus.CAPTURED
+            audit.record(s, ctx.op.login, "household.captured", f"household:{h.urn}")
+
+
+@dataclass(frozen=True)
+class MemberBiometrics:
+    """Decrypted captures of one member, for the card and the bundle (kept in memory only)."""
+
+    seq: int
+    photo: bytes
+    fingers: tuple[tuple[int, bytes], ...]  # (ISO position, ISO 19794-2 record)
+
+
+def decrypt_member(ctx: CampContext, member: Member) -> MemberBiometrics:
+    cipher = ctx.op.cipher
+    photo, fingers = b"", []
+    for c in member.captures:
+        plain = cipher.decrypt(c.ciphertext, capture_aad(member.id, c.kind.value, c.finger))
+        if c.kind is CaptureKind.PHOTO:
+            photo = plain
+        else:
+            fingers.append((c.finger, plain))
+    return MemberBiometrics(member.seq, photo, tuple(fingers[:FINGERS_NEEDED]))

@@ -1,0 +1,144 @@
+"""The headless demo end to end: cards read back and checked against the database and the bundle; the
+bundle opened and reconciled at the district; a tampered bundle refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from cardlib.family import family_digest
+from keymgmt import hierarchy, sealing
+from station.cardfamily import to_card
+from station.demo.camp import read_back, run_demo
+from station.demo.world import SimWorld
+from station.district.bundle import open_bundle, plain_family, reconcile
+from station.errors import BundleError
+from station.storage import Database, audit
+from station.storage.models import CardIssuance, IssuanceState
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("demo")
+    summary = run_demo(out, families=2, members=2, log=lambda line: None)
+    return out, summary, SimWorld.open(out / "world")
+
+
+def test_summary(demo) -> None:
+    _out, summary, _ = demo
+    assert summary.households_issued == 2 and summary.members_enrolled == 4
+    assert summary.biometric_exceptions == 1
+    assert summary.fko_counter_left == 298
+    assert summary.seconds_per_household > 0
+    for result in summary.issued:
+        assert result.card_pdf.stat().st_size > 1000 and result.receipt_pdf.stat().st_size > 1000
+    assert any("seconds per household" in line for line in summary.lines())
+
+
+def test_cards_match_database_and_bundle(demo) -> None:
+    out, summary, world = demo
+    bundle = open_bundle(summary.bundle.path, world.district, world.root_cert)
+    in_bundle = {h["urn"]: h for h in bundle.households}
+    db = Database(f"sqlite:///{out / 'station' / 'station.db'}")
+    with db.transaction() as s:
+        rows = {r.card_serial: r for r in s.scalars(select(CardIssuance))}
+        audit.verify_chain(s)
+    db.close()
+    assert len(rows) == 2
+    for result in summary.issued:
+        family, activation = read_back(world, result.urn)
+        row = rows[result.card_serial]
+        assert row.state is IssuanceState.COMPLETE and activation is not None
+        assert activation.issuance_number == row.issuance_number
+        assert family.urn.value == result.urn
+        assert family_digest(family).hex() == row.data_hash
+        # The bundle's members, photos and templates rebuild exactly the family on the card.
+        assert family_digest(to_card(plain_family(in_bundle[result.urn]))) == family_digest(family)
+        assert [m.name for m in family.members] == [m["name"] for m in in_bundle[result.urn]["members"]]
+    exception_member = in_bundle[summary.issued[0].urn]["members"][-1]
+    assert exception_member["exceptions"][0]["reason"] == "poor_quality" and exception_member["fingers"] == []
+
+
+def test_reconciliation_against_fko_ledger(demo) -> None:
+    _, summary, world = demo
+    bundle = open_bundle(summary.bundle.path, world.district, world.root_cert)
+    result = reconcile(bundle)
+    assert result.ok, result.problems
+    assert (result.cards_in_bundle, result.matched, result.ledger_entries_at_station) == (2, 2, 2)
+    assert bundle.summary.counter == 298 and len(bundle.ledger) == 2
+
+
+def test_flipped_byte_refused(demo, tmp_path: Path) -> None:
+    _, summary, world = demo
+    data = bytearray(summary.bundle.path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    bad = tmp_path / "flipped.bundle"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="refused"):
+        open_bundle(bad, world.district, world.root_cert)
+
+
+def _reseal(summary, world, tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+    """What an attacker holding the (public) district certificate can do: open nothing, but seal anew."""
+    plain = sealing.open_sealed(summary.bundle.path.read_bytes(), world.district, hierarchy.DISTRICT_SIGNING,
+                                hierarchy.district_certificate(world.district))
+    container = json.loads(plain)
+    body = json.loads(base64.b64decode(container["body"]))
+    edit(body)
+    container["body"] = base64.b64encode(json.dumps(body).encode()).decode()
+    path = tmp_path / "edited.bundle"
+    path.write_bytes(sealing.seal(json.dumps(container).encode(), hierarchy.district_certificate(world.district)))
+    return path
+
+
+def test_edited_and_resealed_bundle_refused(demo, tmp_path: Path) -> None:
+    _, summary, world = demo
+
+    def add_card(body: dict) -> None:  # claim a third issued card
+        body["households"][0]["cards"].append({**body["households"][0]["cards"][0], "serial": "46FFFFFFFFFFFFFF"})
+
+    with pytest.raises(BundleError, match="refused"):
+        open_bundle(_reseal(summary, world, tmp_path, add_card), world.district, world.root_cert)
+
+
+def test_dropped_ledger_entry_refused(demo, tmp_path: Path) -> None:
+    _, summary, world = demo
+    from keymgmt.issuance import decode_entries, encode_entries
+
+    def drop(body: dict) -> None:
+        entries = decode_entries(base64.b64decode(body["fko"]["ledger"]))
+        body["fko"]["ledger"] = base64.b64encode(encode_entries(entries[:1])).decode()
+
+    with pytest.raises(BundleError, match="refused"):
+        open_bundle(_reseal(summary, world, tmp_path, drop), world.district, world.root_cert)
+
+
+def test_bundle_of_another_district_refused(demo, tmp_path: Path) -> None:
+    _, summary, world = demo
+    from keymgmt.store import FileKeyStore
+
+    other = FileKeyStore.create(tmp_path / "other.keys", "other-district-pass", scrypt_n=2**10)
+    hierarchy.create_district(world.central, other, "0924", "Patna")
+    with pytest.raises(BundleError, match="refused"):
+        open_bundle(summary.bundle.path, other, world.root_cert)
+
+
+def test_cli_refuses_hospital_and_bad_counts(tmp_path: Path) -> None:
+    def station(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "station", *args], capture_output=True, text=True, cwd=REPO,
+                              timeout=120)
+
+    r = station("demo", "--headless", "--families", "0", "--out", str(tmp_path / "x"))
+    assert r.returncode == 2 and "--families" in r.stderr
+    r = station("demo", "--headless", "--hospital", "--out", str(tmp_path / "y"))
+    assert r.returncode == 2 and "not built yet" in r.stderr
+    r = station("--scanner", "nocolon", "demo", "--out", str(tmp_path / "z"))
+    assert r.returncode == 2 and "scanner" in r.stderr
