@@ -8,6 +8,7 @@ import importlib.util
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 from station.config import add_arguments, from_args
@@ -34,7 +35,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return int(gui_main([]) or 0)
     reason = "no display" if not _has_display() else "the desktop app (station.ui.app) is not installed"
     print(f"station: {reason}; running the headless demo camp instead", file=sys.stderr)
-    args.families, args.members, args.out, args.hospital = 3, 3, Path("demo-out"), False
+    # A new folder each time, so that `make run` can be run again and again.
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    args.families, args.members, args.out, args.hospital = 3, 3, Path("demo-out") / stamp, False
     args.resume, args.kill_after = False, None
     return cmd_demo(args)
 
