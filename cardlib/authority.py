@@ -50,6 +50,8 @@ INS_GET_DATA, INS_PERSONALISE = 0xCA, 0xDA
 INS_AUTH_INIT, INS_AUTH_VERIFY, INS_AUTHORISE_DEBIT, INS_DERIVE_CARD_KEY = 0x50, 0x52, 0x54, 0x56
 INS_ADMIN_AUTHORISE, INS_RECHARGE, INS_LEDGER_SUMMARY, INS_READ_LEDGER = 0x58, 0x5A, 0x5C, 0x5E
 INS_AUTHORISE_ISSUANCE, INS_PUT_REVOCATION = 0x60, 0x62
+INS_SIGN_CLAIMS = 0x64  # hospital card: sign a daily claims file (purpose fixed by the card)
+CLAIMS_PURPOSE = "hospital-claims"
 P2_INFO, P2_CHAIN, P2_ROOT = 0x01, 0x02, 0x03
 P2_PIN, P2_FINGER = 0x80, 0x81
 OP_UNBLOCK, OP_RECHARGE = 0x01, 0x02
@@ -346,6 +348,13 @@ class HospitalCard(AuthorityCard):
         data = serial + urn.encode("ascii") + struct.pack(">QI", amount, int(time.timestamp())) + bytes((len(ref),)) + ref
         raw = self._send(CommandApdu(CLA, INS_AUTHORISE_DEBIT, 0, 0, data, ne=68), "authorising the debit").data
         return DebitAuthorisation(struct.unpack(">I", raw[:4])[0], raw[4:68])
+
+    def sign_claims(self, payload_sha256: bytes, time: datetime | None = None) -> tuple[datetime, bytes]:
+        """Sign a claims file (its SHA-256) as a ``hospital-claims`` document; returns (time, signature)."""
+        time = (time or datetime.now(UTC)).replace(microsecond=0)
+        data = struct.pack(">I", int(time.timestamp())) + payload_sha256
+        raw = self._send(CommandApdu(CLA, INS_SIGN_CLAIMS, 0, 0, data, ne=64), "signing the claims file").data
+        return time, raw
 
 
 class DistrictCard(AuthorityCard):

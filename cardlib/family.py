@@ -27,7 +27,7 @@ from cardlib import tlv
 from cardlib.apdu import CommandApdu, ResponseApdu, StatusWord
 from cardlib.errors import CardError, CardMuteError, CardRemovedError, raise_for_status
 from cardlib.family_profile import CardInfo, Lifecycle
-from cardlib.model import Activation, CardSerial, Family, LogRecord, Member, Policy
+from cardlib.model import Activation, CardSerial, Family, Issuance, LogRecord, Member, Policy
 from cardlib.secure import Sam, SecureChannel, authenticate
 from cardlib.tlv import TlvError
 from cardlib.transport import Transport
@@ -43,6 +43,7 @@ __all__ = [
     "NoSecureSession",
     "NotAFamilyCard",
     "Progress",
+    "TransactionRefused",
     "family_data",
     "family_digest",
 ]
@@ -70,6 +71,10 @@ class NoSecureSession(FamilyCardError):
 
 class ActivationRefused(FamilyCardError):
     """The card rejected the activation cryptogram (made for another card, family or key)."""
+
+
+class TransactionRefused(FamilyCardError):
+    """The card refused a hospital transaction (balance too low, no such admission, inconsistent record)."""
 
 
 def family_data(family: Family) -> bytes:
@@ -288,10 +293,15 @@ class FamilyCard:
         return fp.decode_activation(self._read_tlv_file(fp.FID_ACTIVATION, fp.SIZE_ACTIVATION, "EF.ACTIVATION"))
 
     # -- activation, authentication and protected writes -------------------------------------------------
-    def activate(self, activation: Activation) -> None:
-        """Write the FKO card's activation; the card checks the cryptogram with its own key."""
+    def activate(self, activation: Activation, issuance: Issuance | None = None) -> None:
+        """Write the FKO card's activation; the card checks the cryptogram with its own key.
+
+        ``issuance`` (the FKO's signed issuance record) is written to EF.ISSUANCE in the same atomic
+        step: the signature only exists once the FKO has authorised the personalised card.
+        """
         self._select_app()
-        response = self.transport.transmit(CommandApdu(0x00, fp.INS_ACTIVATE, 0, 0, fp.encode_activation(activation)))
+        data = fp.encode_activation(activation) + (fp.encode_issuance(issuance) if issuance is not None else b"")
+        response = self.transport.transmit(CommandApdu(0x00, fp.INS_ACTIVATE, 0, 0, data))
         if response.sw == fp.SW_AUTH_FAILED:
             raise ActivationRefused(
                 "the card rejected the activation cryptogram: it was made for another card, family or key; "
@@ -332,6 +342,40 @@ class FamilyCard:
         self._select_app()
         self._select_ef(fp.FID_POLICY[slot], name)
         self._protected(CommandApdu(0x00, fp.INS_UPDATE_BINARY, 0, 0, fp.encode_policy(policy)), f"writing {name}")
+
+    def read_issuance(self) -> Issuance | None:
+        """The FKO's signed issuance record (None on cards activated without one)."""
+        self._select_app()
+        return fp.decode_issuance(self._read_tlv_file(fp.FID_ISSUANCE, fp.SIZE_ISSUANCE, "EF.ISSUANCE"))
+
+    def transact(self, record: LogRecord) -> None:
+        """A hospital transaction (admission block, discharge debit, transport) in one atomic protected write.
+
+        The card recomputes the balance of ``record.policy_slot`` from its own policy and log and refuses
+        a record whose ``balance_after`` disagrees, so the balance and the log can never diverge.
+        """
+        if record.policy_slot is None or record.member is None:
+            raise ValueError("a hospital transaction names its policy slot and member")
+        self._select_app()
+        apdu = CommandApdu(0x00, fp.INS_TRANSACT, record.policy_slot, 0, fp.encode_log_record(record))
+        context = f"writing the {record.kind.name.lower()} transaction {record.reference}"
+        if self._channel is None or not self._channel.open:
+            raise NoSecureSession(f"{context} needs an authenticated session; call authenticate() first")
+        try:
+            response = self._channel.transmit(apdu, context)
+        except (CardRemovedError, CardMuteError) as exc:
+            self._channel = None
+            raise type(exc)(
+                f"the card stopped answering while {context}; reinsert it: it holds the transaction whole or "
+                "not at all (read its log to see which)"
+            ) from exc
+        if response.sw == fp.SW_BALANCE_TOO_LOW:
+            raise TransactionRefused(f"{context}: the family's balance on the card is too low")
+        if response.sw == fp.SW_NO_OPEN_ADMISSION:
+            raise TransactionRefused(f"{context}: the card has no open admission {record.reference} of this hospital")
+        if response.sw == fp.SW_TRANSACTION_INCONSISTENT:
+            raise TransactionRefused(f"{context}: the card computed another balance; read the card again")
+        raise_for_status(response, context)
 
     def append_log(self, record: LogRecord) -> None:
         """Add a transaction record; the oldest goes when the log is full."""

@@ -50,10 +50,14 @@ INS_ACTIVATE = 0x44
 INS_START_PERSONALISATION = 0x1A
 INS_PUT_KEY = 0xD8
 INS_END_PERSONALISATION = 0x1C
+INS_TRANSACT = 0x30  # hospital transaction: policy balance + log record in one write (secure messaging only)
 CLA_ISO = 0x00
 CLA_PROPRIETARY = 0x80
 CLA_SM = 0x0C
 SW_AUTH_FAILED = 0x6300  # EXTERNAL AUTHENTICATE / ACTIVATE: cryptogram wrong
+SW_BALANCE_TOO_LOW = 0x6985  # TRANSACT: the policy balance cannot cover the amount
+SW_NO_OPEN_ADMISSION = 0x6A88  # TRANSACT discharge: no open admission with this reference in EF.LOG
+SW_TRANSACTION_INCONSISTENT = 0x6A80  # TRANSACT: record does not agree with the card (slot, balance, kind)
 
 
 class Lifecycle(IntEnum):

@@ -64,6 +64,12 @@ def _digest(purpose: str, signed_at: int, payload_hash: bytes) -> bytes:
     return ecc.sha256(DOMAIN, purpose.encode("ascii"), b"\x00", struct.pack(">I", signed_at), payload_hash)
 
 
+def document_digest(purpose: str, signed_at: int, payload_hash: bytes) -> bytes:
+    """The digest a :class:`SignedDocument` signs (for signers that build it themselves, e.g. a card)."""
+    _check_purpose(purpose)
+    return _digest(purpose, signed_at, payload_hash)
+
+
 def _check_purpose(purpose: str) -> None:
     if not isinstance(purpose, str) or not purpose.isascii() or not 1 <= len(purpose) <= 40 or "\x00" in purpose:
         raise SignatureError("document purpose must be 1-40 ASCII characters")

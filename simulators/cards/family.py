@@ -9,6 +9,7 @@ all. The card key lives only in the system area: no file and no command reads it
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import os
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from cardlib import family_profile as fp
 from cardlib import tlv
 from cardlib.apdu import CommandApdu, ResponseApdu, StatusWord
-from cardlib.model import CardSerial
+from cardlib.model import CardSerial, LogKind, LogRecord
 from cardlib.secure import P2_FAMILY_CARD_KEY, CardSession
 from keymgmt import scp
 from keymgmt.errors import KeyManagementError
@@ -33,7 +34,7 @@ JOURNAL_BASE = SYSTEM_SIZE
 JOURNAL_SIZE = 512
 FILES_BASE = JOURNAL_BASE + JOURNAL_SIZE
 
-SM_INS = frozenset({fp.INS_UPDATE_BINARY, fp.INS_APPEND_RECORD})
+SM_INS = frozenset({fp.INS_UPDATE_BINARY, fp.INS_APPEND_RECORD, fp.INS_TRANSACT})
 ISO_LCS = {fp.Lifecycle.BLANK: 0x03, fp.Lifecycle.PERSONALISED: 0x04, fp.Lifecycle.ACTIVATED: 0x05}
 MF = 0x3F00
 APP = -1  # the family application DF (selected by AID; it has no file id)
@@ -268,6 +269,67 @@ class FamilyCardOS(CardOS):
         pointer = bytes(((nxt + 1) % fp.LOG_RECORDS, min(count + 1, fp.LOG_RECORDS)))
         self._write([(target, apdu.data), (SYS_LOG_NEXT, pointer)])
 
+    # -- hospital transactions --------------------------------------------------------------------
+    def _log_newest_first(self) -> list[LogRecord]:
+        nxt, count = self.eeprom.read(SYS_LOG_NEXT, 2)
+        base = FILE_OFFSETS[fp.FID_LOG]
+        out = []
+        for n in range(1, count + 1):
+            slot = (nxt - n) % fp.LOG_RECORDS
+            try:
+                out.append(fp.decode_log_record(self.eeprom.read(base + slot * fp.LOG_RECORD_SIZE, fp.LOG_RECORD_SIZE)))
+            except ValueError:
+                continue  # a record the card cannot read cannot open or close an admission
+        return out
+
+    def _blocked(self, record: LogRecord) -> int:
+        """The amount the open admission ``record.reference`` at ``record.place_id`` blocked."""
+        for old in self._log_newest_first():
+            if old.reference != record.reference or old.place_id != record.place_id:
+                continue
+            if old.kind is LogKind.DISCHARGE:
+                break  # already discharged: nothing blocked any more
+            if old.kind is LogKind.ADMISSION and old.member == record.member and old.policy_slot == record.policy_slot:
+                return old.amount
+        raise _sw(fp.SW_NO_OPEN_ADMISSION, "no open admission with this reference")
+
+    @command(fp.INS_TRANSACT)
+    def transact(self, apdu: CommandApdu) -> None:
+        """Policy balance and log record in one journal transaction; the card computes the balance."""
+        if not self._secure:
+            raise _sw(StatusWord.SECURITY_STATUS_NOT_SATISFIED, "TRANSACT needs secure messaging")
+        if self.lifecycle is not fp.Lifecycle.ACTIVATED:
+            raise _sw(StatusWord.CONDITIONS_NOT_SATISFIED, "card not activated")
+        if apdu.p1 not in (0, 1) or apdu.p2:
+            raise _sw(StatusWord.INCORRECT_P1P2, "TRANSACT: P1 = policy slot 0/1, P2 = 00")
+        if len(apdu.data) != fp.LOG_RECORD_SIZE:
+            raise _sw(StatusWord.WRONG_LENGTH, f"TRANSACT data is one {fp.LOG_RECORD_SIZE}-byte log record")
+        try:
+            record = fp.decode_log_record(apdu.data)
+            policy = fp.decode_policy(self._file_tlv(fp.FID_POLICY[apdu.p1]))
+        except ValueError as exc:
+            raise _sw(fp.SW_TRANSACTION_INCONSISTENT, "record or policy malformed") from exc
+        if policy is None or record.policy_slot != apdu.p1 or record.member is None:
+            raise _sw(fp.SW_TRANSACTION_INCONSISTENT, "empty policy slot, or record for another slot or no member")
+        if record.kind in (LogKind.ADMISSION, LogKind.TRANSPORT):
+            if record.amount > policy.balance:
+                raise _sw(fp.SW_BALANCE_TOO_LOW, "balance too low")
+            balance = policy.balance - record.amount
+        elif record.kind is LogKind.DISCHARGE:
+            blocked = self._blocked(record)
+            if record.amount > blocked:
+                raise _sw(fp.SW_TRANSACTION_INCONSISTENT, "discharge debits more than the admission blocked")
+            balance = policy.balance + blocked - record.amount  # the unused part of the block goes back
+        else:
+            raise _sw(fp.SW_TRANSACTION_INCONSISTENT, "TRANSACT takes admission, discharge or transport records")
+        if record.balance_after != balance or balance > policy.sum_insured:
+            raise _sw(fp.SW_TRANSACTION_INCONSISTENT, "balance after does not match the card's computation")
+        content = fp.encode_policy(dataclasses.replace(policy, balance=balance))
+        nxt, count = self.eeprom.read(SYS_LOG_NEXT, 2)
+        target = FILE_OFFSETS[fp.FID_LOG] + nxt * fp.LOG_RECORD_SIZE
+        pointer = bytes(((nxt + 1) % fp.LOG_RECORDS, min(count + 1, fp.LOG_RECORDS)))
+        self._write([(FILE_OFFSETS[fp.FID_POLICY[apdu.p1]], content), (target, apdu.data), (SYS_LOG_NEXT, pointer)])
+
     # -- authentication -----------------------------------------------------------------------------
     @command(fp.INS_GET_CHALLENGE)
     def get_challenge(self, apdu: CommandApdu) -> bytes:
@@ -296,10 +358,16 @@ class FamilyCardOS(CardOS):
         if self.lifecycle is not fp.Lifecycle.PERSONALISED:
             raise _sw(StatusWord.CONDITIONS_NOT_SATISFIED, f"card is {self.lifecycle.name}, not PERSONALISED")
         try:
-            activation = fp.decode_activation(apdu.data)
+            _, end = tlv.decode_one(apdu.data)
+            activation_tlv, issuance_tlv = apdu.data[:end], apdu.data[end:]
+            activation = fp.decode_activation(activation_tlv)
+            # Optional EF.ISSUANCE content (the FKO's signature exists only after personalisation).
+            issuance = fp.decode_issuance(issuance_tlv) if issuance_tlv else None
             household = fp.decode_household(self._file_tlv(fp.FID_HOUSEHOLD))
         except ValueError as exc:
             raise _sw(StatusWord.WRONG_DATA, "activation data malformed") from exc
+        if issuance_tlv and (issuance is None or issuance.authority_serial != activation.authority_serial):
+            raise _sw(StatusWord.WRONG_DATA, "issuance record missing or from another FKO card")
         key = self._card_key()
         assert key is not None  # END PERSONALISATION refuses a card without a key
         expected = scp.activation_cryptogram(
@@ -307,8 +375,10 @@ class FamilyCardOS(CardOS):
         )
         if not hmac.compare_digest(expected, activation.cryptogram):
             raise _sw(fp.SW_AUTH_FAILED, "activation cryptogram wrong")
-        image = apdu.data.ljust(fp.SIZE_ACTIVATION, b"\x00")
-        self._write([(FILE_OFFSETS[fp.FID_ACTIVATION], image), (SYS_LIFECYCLE, bytes((fp.Lifecycle.ACTIVATED,)))])
+        writes = [(FILE_OFFSETS[fp.FID_ACTIVATION], activation_tlv.ljust(fp.SIZE_ACTIVATION, b"\x00"))]
+        if issuance_tlv:
+            writes.append((FILE_OFFSETS[fp.FID_ISSUANCE], issuance_tlv.ljust(fp.SIZE_ISSUANCE, b"\x00")))
+        self._write([*writes, (SYS_LIFECYCLE, bytes((fp.Lifecycle.ACTIVATED,)))])
 
     def _file_tlv(self, fid: int) -> bytes:
         raw = self.eeprom.read(FILE_OFFSETS[fid], fp.FILES_BY_FID[fid].size)

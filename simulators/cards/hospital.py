@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from cardlib import authority as ap
 from cardlib.apdu import CommandApdu, StatusWord
-from keymgmt import issuance, scp
+from keymgmt import issuance, scp, signing
 from keymgmt.certs import Role
 from simulators.cards.authority import SYS_LAST_TIME, SYS_TXN, AuthorityCardOS, fail, make_authority_atr
 from simulators.cards.os import command
@@ -47,3 +47,14 @@ class HospitalCardOS(AuthorityCardOS):
         self.commit([(SYS_LAST_TIME, struct.pack(">II", ts, txn))])
         digest = issuance.debit_digest(self.serial, txn, serial, urn, amount, datetime.fromtimestamp(ts, UTC), reference)
         return struct.pack(">I", txn) + self.sign(digest)
+
+    @command(ap.INS_SIGN_CLAIMS, cla=(ap.CLA,))
+    def sign_claims(self, apdu: CommandApdu) -> bytes:
+        """Sign a claims file: time (4) ‖ SHA-256 of the file. The card fixes the purpose itself, so this
+        command can sign nothing but a ``hospital-claims`` document (never a debit statement)."""
+        self.require_unlocked()
+        if len(apdu.data) != 36:
+            raise fail(StatusWord.WRONG_LENGTH, "time (4) and file SHA-256 (32)")
+        (ts,) = struct.unpack(">I", apdu.data[:4])
+        self.check_time(ts)
+        return self.sign(signing.document_digest(ap.CLAIMS_PURPOSE, ts, apdu.data[4:]))

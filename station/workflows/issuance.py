@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from cardlib.family import FamilyCard, family_digest
 from cardlib.family_profile import Lifecycle
-from cardlib.model import Activation, CardSerial, utc_now
+from cardlib.model import Activation, CardSerial, Issuance, utc_now
 from cardlib.transport import Transport
 from keymgmt import scp
 from station.cardfamily import PlainFamily, PlainMember, to_card
@@ -174,15 +174,18 @@ class IssueCard(Job):
             if entry is None:
                 card.authenticate(self.fko.card)
                 now = utc_now()
-                auth = self.fko.card.authorise_issuance(serial, self.urn, digest, self.ctx.station_id[:16], now)
-                number, cryptogram, when = auth.number, auth.activation_cryptogram, now
+                station = self.ctx.station_id[:16]
+                auth = self.fko.card.authorise_issuance(serial, self.urn, digest, station, now)
+                number, cryptogram, when, signature = auth.number, auth.activation_cryptogram, now, auth.signature
             else:
                 # The FKO counted this card before the crash: recompute the cryptogram, never count twice.
                 key = self.fko.card.derive_card_key(serial)
-                number, when = entry.number, entry.time
+                number, when, station, signature = entry.number, entry.time, entry.station_id, entry.signature
                 cryptogram = scp.activation_cryptogram(key, serial, self.urn.encode("ascii"), number)
             self.checkpoint(3, self.STEPS, "Activating the card")
-            card.activate(Activation(CardSerial(self.fko.serial), number, when, cryptogram))
+            # The FKO's signed issuance goes on the card with the activation: hospitals verify it offline.
+            card.activate(Activation(CardSerial(self.fko.serial), number, when, cryptogram),
+                          Issuance(station, CardSerial(self.fko.serial), when, signature))
             lifecycle = Lifecycle.ACTIVATED
 
         self.checkpoint(4, self.STEPS, "Checking the card")
