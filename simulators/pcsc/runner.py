@@ -157,6 +157,17 @@ def _socket_inodes(pid: int) -> set[int]:
     return inodes
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _term_on_parent_death() -> None:
+    """Runs in the child between fork and exec: SIGTERM when the parent dies (Linux only)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
 class PrivatePcscd:
     """A pcscd of our own with ``readers`` vpcd readers (rounded up to pairs), files in ``directory``.
 
@@ -164,6 +175,9 @@ class PrivatePcscd:
     removes the socket. Use :meth:`environ` (``PCSCLITE_CSOCK_NAME``) for clients. ``isolate``
     (default: when possible) gives pcscd a private /run; ``activation`` picks "systemd"
     (systemd-socket-activate), "fd" (we bind the socket) or "auto" (systemd when installed).
+    ``die_with_parent`` asks the kernel to SIGTERM pcscd when the thread that started it dies (the
+    station demo uses it so that a ``kill -9`` of the station leaves no pcscd behind; every step from
+    here to pcscd is an ``exec``, which keeps the setting).
     """
 
     def __init__(
@@ -175,6 +189,7 @@ class PrivatePcscd:
         isolate: bool | None = None,
         activation: str = "auto",
         debug: bool = False,
+        die_with_parent: bool = False,
     ) -> None:
         if activation not in ("auto", "systemd", "fd"):
             raise ValueError(f"activation must be auto, systemd or fd, got {activation!r}")
@@ -188,6 +203,7 @@ class PrivatePcscd:
         self.isolate = isolate
         self.activation = activation
         self.debug = debug
+        self.die_with_parent = die_with_parent
         self.readers: tuple[VirtualReader, ...] = ()
         self._process: subprocess.Popen[bytes] | None = None
         self._keepalive: socket.socket | None = None
@@ -319,7 +335,8 @@ class PrivatePcscd:
         self._save_pid_file()
         with open(self._log_path, "ab") as log:
             self._process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=pass_fds
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=pass_fds,
+                preexec_fn=_term_on_parent_death if self.die_with_parent else None,
             )
         deadline = time.monotonic() + timeout
         self._keepalive = self._connect_socket(deadline)

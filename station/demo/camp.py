@@ -4,7 +4,9 @@ Steps (each the production workflow): make keys, a signed list and an FKO card; 
 (operator, trust anchor, list import, camp); unlock the FKO card with the officer's finger; for each
 household capture photos and fingers (one member's fingers are worn: a biometric exception), write,
 authorise and print the card; export the sealed camp bundle; read every card back and check it
-against the database and the bundle. Prints a summary.
+against the database and the bundle. Prints a summary, which names the card readers used: a private
+pcscd with two vpcd readers when pcscd and vpcd are installed, in-process ``direct:`` slots otherwise
+(:mod:`station.demo.readers`; ``STATION_DEMO_READERS=direct|pcscd|auto`` forces the choice).
 
 ``stop_after`` (tests) kills the process with SIGKILL right after the named step of a household, as a
 power cut would; running the demo again with ``resume=True`` continues from what the database and the
@@ -22,8 +24,8 @@ from pathlib import Path
 
 from biometrics.camera import open_camera
 from biometrics.scanner import open_scanner
-from cardlib import direct
 from cardlib.family import FamilyCard
+from station.demo.readers import DemoReaders, open_readers
 from station.demo.world import FKO_PERSON, VILLAGE, SimWorld
 from station.errors import Cancelled
 from station.households import import_list
@@ -50,6 +52,8 @@ class DemoSummary:
     members_enrolled: int = 0
     biometric_exceptions: int = 0
     station_seconds: float = 0.0  # station software time for the households (simulated devices included)
+    card_wait_seconds: float = 0.0  # waiting for pcscd to see cards go in and out (the operator's time)
+    readers: str = ""  # which card readers the demo used
     simulator_prep_seconds: float = 0.0  # rendering synthetic fingers beforehand (not station time)
     fko_counter_left: int | None = None
     outputs: dict[str, Path] = field(default_factory=dict)
@@ -67,7 +71,11 @@ class DemoSummary:
             f"seconds per household:    {self.seconds_per_household:.2f} (station software time, simulated devices)",
             f"simulator preparation:    {self.simulator_prep_seconds:.1f} s (synthetic fingers, not station time)",
             f"FKO issuances left:       {self.fko_counter_left}",
+            f"card readers:             {self.readers}",
         ]
+        if self.card_wait_seconds:
+            out.insert(4, f"card insert/remove waits: {self.card_wait_seconds:.1f} s (pcscd noticing cards, "
+                          "not station time)")
         out += [f"{name + ':':<26}{path}" for name, path in self.outputs.items()]
         return out
 
@@ -118,7 +126,9 @@ def enrol_household(ctx: CampContext, world: SimWorld, urn: str, scanner, camera
 
 
 def run_demo(out: Path, families: int = 3, members: int = 3, log: Log = print, resume: bool = False,
-             stop_after: str | None = None) -> DemoSummary:
+             stop_after: str | None = None, readers: str | DemoReaders | None = None) -> DemoSummary:
+    """Run the camp; ``readers`` is a mode for :func:`station.demo.readers.open_readers` (default:
+    ``$STATION_DEMO_READERS`` or auto) or readers the caller owns (left open)."""
     summary = DemoSummary()
     world_dir = out / "world"
     if resume and world_dir.exists():
@@ -128,6 +138,19 @@ def run_demo(out: Path, families: int = 3, members: int = 3, log: Log = print, r
     # One member whose fingers cannot be read: the capture ends in a biometric exception.
     worn = f"{world.households[0]['urn']}/{len(world.households[0]['members'])}"
     world.no_prints.add(worn)
+    own_readers = not isinstance(readers, DemoReaders)
+    card_readers = open_readers(readers) if not isinstance(readers, DemoReaders) else readers
+    world.readers = card_readers
+    summary.readers = card_readers.description
+    try:
+        return _run_camp(out, world, worn, summary, log, stop_after)
+    finally:
+        if own_readers:
+            card_readers.close()
+
+
+def _run_camp(out: Path, world: SimWorld, worn: str, summary: DemoSummary, log: Log,
+              stop_after: str | None) -> DemoSummary:
     db, ctx, trust = setup_station(out, world, log)
     t0 = time.perf_counter()
     world.prepare_prints(FKO_PERSON, impressions=2, fingers=1)
@@ -142,7 +165,7 @@ def run_demo(out: Path, families: int = 3, members: int = 3, log: Log = print, r
     camera.open()
     fko_transport = world.insert_fko()
     try:
-        start = time.perf_counter()
+        start, waited = time.perf_counter(), world.readers.waited
         prompt = world.finger_prompt(FKO_PERSON)
         fko = unlock_fko(ctx, fko_transport, trust.root, scanner, prompt=lambda f, a: prompt(f, a + 1))
         log(f"FKO card of {fko.holder} unlocked; {fko.info.counter} issuances left")
@@ -158,15 +181,15 @@ def run_demo(out: Path, families: int = 3, members: int = 3, log: Log = print, r
             summary.members_enrolled += len(hh.load(ctx, urn).insured)
             log(f"{urn}: card {result.card_serial} issued (FKO issuance {result.issuance_number})"
                 + (f", resumed from {result.resumed_from.value}" if result.resumed_from else ""))
-        summary.station_seconds = time.perf_counter() - start
+        summary.card_wait_seconds = world.readers.waited - waited
+        summary.station_seconds = time.perf_counter() - start - summary.card_wait_seconds
         summary.households_issued = len(summary.issued)
         summary.bundle = export_bundle(ctx, fko, trust, out / "bundle")
         summary.fko_counter_left = fko.counter()
     finally:
         camera.close()
         scanner.close()
-        fko_transport.close()
-        direct.unregister(world.authority_slot)
+        world.eject_fko()
         db.close()
     summary.outputs = {"station database": out / "station" / "station.db", "printed cards": out / "print",
                        "camp bundle": summary.bundle.path, "household list": world.list_path}
@@ -182,8 +205,7 @@ def issue(ctx: CampContext, world: SimWorld, urn: str, fko: FkoSession, out: Pat
     except Cancelled:
         raise
     finally:
-        transport.close()
-        direct.unregister(world.family_slot)
+        world.eject_family_card()
 
 
 def _stopper(stop_after: str | None, index: int) -> Callable[[int, int, str], None]:
@@ -205,5 +227,4 @@ def read_back(world: SimWorld, urn: str):  # type: ignore[no-untyped-def]
         card = FamilyCard(transport)
         return card.read(), card.read_activation()
     finally:
-        transport.close()
-        direct.unregister(world.family_slot)
+        world.eject_family_card()

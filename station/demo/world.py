@@ -2,7 +2,8 @@
 an FKO card, blank family cards, people with synthetic faces and fingers.
 
 Used by ``station demo`` and by the end-to-end tests; the station code it drives is the production
-code — only the devices are simulated (in-process ``direct:`` cards, ``sim:`` scanner and camera).
+code — only the devices are simulated: cards in two readers (pcscd + vpcd, or in-process ``direct:``
+slots; see :mod:`station.demo.readers`), ``sim:`` scanner and camera.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from simulators.cards.family import FamilyCardOS
 from simulators.cards.fko import FkoCardOS
 from simulators.fingers import SyntheticFinger, finger_seed
 from simulators.scanner.inprocess import glass_for
+from station.demo.readers import AUTHORITY, FAMILY, DemoReaders, InProcessReaders
 from station.households import encode_list, signature_path
 from station.trust import LIST_PURPOSE
 
@@ -85,9 +87,10 @@ class SimWorld:
     households: list[dict]
     fko_state: Path
     scanner_name: str = "demo"
-    family_slot: str = "family"
+    family_slot: str = "family"  # in-process slot names (the desktop app's simulated camp uses them)
     authority_slot: str = "authority"
-    _card_no: int = 0
+    # The station's two card readers; in-process until the demo hands over pcscd ones.
+    readers: DemoReaders = field(default_factory=InProcessReaders)
     # person key -> finger -> pre-rendered impressions (station time is measured without the simulator's)
     prints: dict[str, dict[FingerPosition, list[np.ndarray]]] = field(default_factory=dict)
     no_prints: set[str] = field(default_factory=set)  # people whose fingers cannot be read (worn)
@@ -149,20 +152,20 @@ class SimWorld:
 
     def insert_fko(self) -> Transport:
         """The FKO card (from its state file) in the authority reader; connected transport."""
-        direct.register_card(self.authority_slot, FkoCardOS(self.fko_state))
-        transport = open_transport(f"direct:{self.authority_slot}")
-        transport.connect()
-        return transport
+        return self.readers.insert(AUTHORITY, FkoCardOS(self.fko_state))
+
+    def eject_fko(self) -> None:
+        self.readers.eject(AUTHORITY)
 
     def card_path(self, urn: str) -> Path:
         return self.root / "cards" / f"family-{urn}.card"
 
     def insert_family_card(self, urn: str) -> Transport:
         """The family card reserved for ``urn`` (blank the first time, its saved state after a restart)."""
-        direct.register_card(self.family_slot, FamilyCardOS(self.card_path(urn)))
-        transport = open_transport(f"direct:{self.family_slot}")
-        transport.connect()
-        return transport
+        return self.readers.insert(FAMILY, FamilyCardOS(self.card_path(urn)))
+
+    def eject_family_card(self) -> None:
+        self.readers.eject(FAMILY)
 
     # -- people ----------------------------------------------------------------------------------------
     def prepare_prints(self, person: str, impressions: int = 2, fingers: int = 2) -> None:

@@ -3,6 +3,10 @@
 Every accepted photo or finger is committed the moment it is accepted (encrypted under the station
 data key), so a crash loses at most the capture in progress; a resumed finger capture skips the
 fingers already stored.
+
+A device that fails (scanner pulled, line noise, wrong handshake; camera gone) is not the person's
+fault: it never counts as a try and never becomes a biometric exception. The step stops with
+:class:`DeviceFailed`, whose message says what happened and that what was captured is kept.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from biometrics.camera import CameraError
 from biometrics.errors import CaptureError, PoorQualityError
 from biometrics.fingers import CAPTURE_ORDER, FingerPosition
 from biometrics.scanner import Scanner
-from biometrics.scanner_errors import ScannerTimeout
+from biometrics.scanner_errors import ScannerError, ScannerTimeout
 from station.errors import NotFound, RuleViolation, WorkflowError
 from station.storage import audit
 from station.storage.crypto import capture_aad
@@ -36,6 +41,16 @@ from station.workflows.session import CampContext
 
 FINGERS_NEEDED = 2
 CAPTURABLE = (HouseholdStatus.ENROLLING, HouseholdStatus.CAPTURED)
+
+
+class DeviceFailed(WorkflowError):
+    """The scanner or camera failed mid-capture; everything accepted before it stays stored."""
+
+
+def _device_failed(device: str, exc: Exception, kept: str) -> DeviceFailed:
+    # The device's own message says what broke (it never carries image or template bytes).
+    return DeviceFailed(f"the {device} failed ({type(exc).__name__}: {exc}); {kept}. Check its cable or "
+                        f"replug it, then capture again: the station continues where it stopped")
 
 
 def _member(s: Any, urn: str, seq: int) -> tuple[Household, Member]:
@@ -81,7 +96,10 @@ def capture_photo(ctx: CampContext, urn: str, seq: int, camera: Any,
     check = check or importlib.import_module("biometrics.photo").check_photo
     with ctx.db.transaction() as s:
         _member(s, urn, seq)  # refuse before touching the camera
-    frame = camera.take_photo()
+    try:
+        frame = camera.take_photo()
+    except CameraError as exc:
+        raise _device_failed("camera", exc, f"no photo was stored for member {seq} of {urn}") from exc
     result = check(frame)
     reasons = tuple(getattr(r, "name", str(r)).lower() for r in result.reasons)
     if not result.ok:
@@ -169,6 +187,10 @@ class FingerCapture(Job):
                 except (ScannerTimeout, CaptureError) as exc:
                     attempts.append(FingerAttempt(finger, attempt, False, 0, type(exc).__name__))
                     continue
+                except ScannerError as exc:
+                    kept = ", ".join(f.label for f in stored) or "no finger yet"
+                    raise _device_failed("fingerprint scanner", exc,
+                                         f"fingers kept for member {self.seq} of {self.urn}: {kept}") from exc
                 template = _with_finger(cap.template, finger, iso.META_FINGER)
                 _store(self.ctx, self.urn, self.seq, CaptureKind.FINGER, int(finger), iso.encode(template),
                        "iso19794-2", int(cap.quality), attempt)

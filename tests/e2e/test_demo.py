@@ -16,20 +16,48 @@ from cardlib.family import family_digest
 from keymgmt import hierarchy, sealing
 from station.cardfamily import to_card
 from station.demo.camp import read_back, run_demo
+from station.demo.readers import DemoReaders, InProcessReaders, PcscdReaders
 from station.demo.world import SimWorld
 from station.district.bundle import open_bundle, plain_family, reconcile
 from station.errors import BundleError
 from station.storage import Database, audit
 from station.storage.models import CardIssuance, IssuanceState
+from tests.pcsc_fixtures import wait_reader_empty
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
+def demo(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
+    """The demo through the session's pcscd + vpcd readers when installed, in-process otherwise."""
+    try:
+        daemon = request.getfixturevalue("private_pcscd")
+    except pytest.skip.Exception:
+        readers: DemoReaders = InProcessReaders("pcscd or vpcd not installed")
+    else:
+        family, authority = daemon.readers[0], daemon.readers[1]
+        for reader in (family, authority):
+            wait_reader_empty(reader.name)
+        readers = PcscdReaders({"family": (family.name, family.port), "authority": (authority.name, authority.port)})
     out = tmp_path_factory.mktemp("demo")
-    summary = run_demo(out, families=2, members=2, log=lambda line: None)
+    try:
+        summary = run_demo(out, families=2, members=2, log=lambda line: None, readers=readers)
+    finally:
+        readers.close()
     return out, summary, SimWorld.open(out / "world")
+
+
+def test_demo_used_the_real_pcsc_stack_when_installed(demo) -> None:
+    _, summary, _ = demo
+    from simulators.pcsc.runner import PcscdNotInstalled, find_pcscd, find_vpcd_driver
+
+    try:
+        find_pcscd(), find_vpcd_driver()
+    except PcscdNotInstalled:
+        assert summary.readers.startswith("in-process")
+    else:
+        assert summary.readers.startswith("pcscd + vpcd") and "Virtual PCD" in summary.readers
+        assert summary.card_wait_seconds > 0  # pcscd saw each card go in and out
 
 
 def test_summary(demo) -> None:
