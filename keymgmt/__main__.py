@@ -1,0 +1,7 @@
+"""``python -m keymgmt``: see :mod:`keymgmt.cli`."""
+
+import sys
+
+from keymgmt.cli import main
+
+sys.exit(main())

@@ -1,0 +1,311 @@
+"""``python -m station.district``: the district desk's command — key operations *and* authority cards.
+
+It offers every ``python -m keymgmt`` command (create-scheme, create-district, sign-list,
+publish-revocation, ...) plus the ones that need a card, which ``keymgmt`` cannot offer because it may
+not import ``cardlib`` or the simulators (the layering of ARCHITECTURE.md; ``station`` may import all)::
+
+    make-fko            --store file:district-0923.keys --card fko.card --holder NAME --holder-id ID
+                        --template T.bin [--template T2.bin] | --finger-image F.png  [--days 365] [--issuances 300]
+    make-district-card  --store file:district-0923.keys --card desk.card --holder NAME --holder-id ID
+    make-hospital-card  --store file:central.keys --card hosp.card --hospital NAME --hospital-id ID
+    recharge-fko        --root scheme-root.cert --fko-card fko.card --desk-card desk.card --archive DIR
+    unblock-fko         --root scheme-root.cert --fko-card fko.card --desk-card desk.card
+    install-revocation  --card X.card --type fko|hospital|district --list revocation.bin
+    card-info           --card X.card --type fko|hospital|district [--root scheme-root.cert]
+
+A card is either a **simulated card's state file** (``--card PATH``, a blank card when it does not
+exist yet — the same file ``python -m simulators card TYPE --state PATH`` serves, but not while that
+process runs) or a **reader** (``--reader pcsc:<name>``, any ``cardlib`` transport). Card PINs come
+from ``--pin-file`` or ``$KEYMGMT_CARD_PIN`` (else asked without echo); store passphrases as in
+``python -m keymgmt``. Nothing secret is ever printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from biometrics import cardtemplate, iso19794
+from biometrics.errors import BiometricsError
+from cardlib import authority as ca
+from cardlib import direct
+from cardlib.errors import CardError
+from cardlib.transport import Transport, open_transport
+from keymgmt import cli as keycli
+from keymgmt.certs import Certificate
+from keymgmt.revocation import SignedRevocationList
+from simulators.cards.cli import make_card
+from simulators.cards.storage import StateFileError
+
+PROG = "python -m station.district"
+ENV_PIN = "KEYMGMT_CARD_PIN"
+CLIENTS: dict[str, type[ca.AuthorityCard]] = {
+    "fko": ca.FkoCard, "hospital": ca.HospitalCard, "district": ca.DistrictCard,
+}
+_slots = itertools.count()
+
+
+# --- cards ---------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def card_transport(card_type: str, state: Path | None, reader: str | None) -> Iterator[Transport]:
+    """A connected transport to the simulated card in ``state`` or to the card in ``reader``."""
+    if (state is None) == (reader is None):
+        raise keycli.CliError(f"name the {card_type} card with exactly one of --card FILE or --reader CONFIG")
+    if reader is not None:
+        transport = open_transport(reader)
+        transport.connect()
+        try:
+            yield transport
+        finally:
+            transport.close()
+        return
+    try:
+        card = make_card(card_type, state)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise keycli.CliError(str(exc)) from None
+    name = f"district-cli-{os.getpid()}-{next(_slots)}"
+    direct.register_card(name, card)  # type: ignore[arg-type]
+    transport = open_transport(f"direct:{name}")
+    try:
+        transport.connect()
+        yield transport
+    finally:
+        transport.close()
+        direct.unregister(name)
+
+
+def card_pin(args: argparse.Namespace, confirm: bool = False) -> str:
+    return keycli.read_secret(args.pin_file, ENV_PIN, "card PIN", confirm)
+
+
+def validity(args: argparse.Namespace) -> tuple[datetime, datetime]:
+    if not 1 <= args.days <= 3650:
+        raise keycli.CliError("--days must be 1..3650")
+    start = datetime.now(UTC).replace(microsecond=0)
+    return start, start + timedelta(days=args.days)
+
+
+def load_templates(args: argparse.Namespace) -> tuple[bytes, ...]:
+    """The officer's 1-2 templates: card-template or ISO/IEC 19794-2 files, or extracted from images."""
+    templates: list[bytes] = []
+    for path in args.template:
+        raw = keycli.read_file(path, "fingerprint template")
+        try:
+            (cardtemplate.decode if raw[:1] == bytes((cardtemplate.FORMAT_BYTE,)) else iso19794.decode)(raw)
+        except (BiometricsError, ValueError):
+            raise keycli.CliError(f"{path} is not a card template or ISO/IEC 19794-2 record") from None
+        templates.append(raw)
+    for path in args.finger_image:
+        import cv2  # only this option needs OpenCV
+
+        from biometrics import pipeline
+
+        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            raise keycli.CliError(f"cannot read the fingerprint image {path} (PNG, BMP or JPEG, greyscale)")
+        templates.append(cardtemplate.encode(pipeline.extract(image, dpi=args.dpi)))
+    if not 1 <= len(templates) <= 2:
+        raise keycli.CliError("an FKO card holds one or two of the officer's fingers: give --template or "
+                              "--finger-image once or twice")
+    return tuple(templates)
+
+
+def _made(card_type: str, cert: Certificate, args: argparse.Namespace) -> None:
+    where = args.card or args.reader
+    print(f"{card_type} card made in {where}: {keycli.describe(cert)}")
+
+
+# --- commands ------------------------------------------------------------------------------------------
+
+
+def cmd_make_fko(args: argparse.Namespace) -> int:
+    templates = load_templates(args)
+    not_before, not_after = validity(args)
+    with keycli.open_from_args(args) as store, card_transport("fko", args.card, args.reader) as transport:
+        cert = ca.personalise_fko(ca.FkoCard(transport), store, args.holder, args.holder_id, templates,
+                                  not_before, not_after, args.issuances)
+    _made("FKO", cert, args)
+    print(f"  issuances: {args.issuances}; unlocks with the officer's finger only")
+    return 0
+
+
+def cmd_make_district_card(args: argparse.Namespace) -> int:
+    pin = card_pin(args, confirm=True)
+    not_before, not_after = validity(args)
+    with keycli.open_from_args(args) as store, card_transport("district", args.card, args.reader) as transport:
+        cert = ca.personalise_district_card(ca.DistrictCard(transport), store, args.holder, args.holder_id, pin,
+                                            not_before, not_after)
+    _made("district desk", cert, args)
+    return 0
+
+
+def cmd_make_hospital_card(args: argparse.Namespace) -> int:
+    pin = card_pin(args, confirm=True)
+    not_before, not_after = validity(args)
+    with keycli.open_from_args(args) as store, card_transport("hospital", args.card, args.reader) as transport:
+        cert = ca.personalise_hospital(ca.HospitalCard(transport), store, args.hospital, args.hospital_id, pin,
+                                       not_before, not_after)
+    _made("hospital", cert, args)
+    return 0
+
+
+@contextmanager
+def fko_and_desk(args: argparse.Namespace) -> Iterator[tuple[ca.FkoCard, ca.DistrictCard]]:
+    """The FKO card and the desk card, the desk card unlocked with its PIN."""
+    pin = card_pin(args)
+    with (
+        card_transport("fko", args.fko_card, args.fko_reader) as ft,
+        card_transport("district", args.desk_card, args.desk_reader) as dt,
+    ):
+        fko, desk = ca.FkoCard(ft), ca.DistrictCard(dt)
+        fko.select()
+        desk.select()
+        desk.verify_pin(pin)
+        yield fko, desk
+
+
+def cmd_recharge_fko(args: argparse.Namespace) -> int:
+    root = keycli.load_root(args.root)
+    with fko_and_desk(args) as (fko, desk):
+        before = fko.info()
+        record = ca.recharge_fko(fko, desk, root, args.archive, args.issuances)
+        after = fko.info()
+    print(f"FKO card {after.serial.hex().upper()} ({after.holder}): ledger of {len(record.entries)} issuances "
+          f"verified and archived in {record.path}")
+    print(f"  counter {before.counter} -> {after.counter}")
+    return 0
+
+
+def cmd_unblock_fko(args: argparse.Namespace) -> int:
+    root = keycli.load_root(args.root)
+    with fko_and_desk(args) as (fko, desk):
+        fko.verified_certificate(root)
+        ca.unblock_fko(fko, desk)
+        info = fko.info()
+    print(f"FKO card {info.serial.hex().upper()} ({info.holder}) unblocked: {info.tries_left} finger tries")
+    return 0
+
+
+def cmd_install_revocation(args: argparse.Namespace) -> int:
+    raw = keycli.read_file(args.list, "revocation list")
+    SignedRevocationList.from_bytes(raw)  # a clear message for a file that is not a list at all
+    with card_transport(args.type, args.card, args.reader) as transport:
+        card = CLIENTS[args.type](transport)
+        card.select()
+        sequence = card.install_revocation_list(raw)
+        info = card.info()
+    state = "the card is revoked and has terminated itself" if info.lifecycle is ca.Lifecycle.TERMINATED else (
+        "installed")
+    print(f"revocation list {sequence} on {args.type} card {info.serial.hex().upper()}: {state}")
+    return 0
+
+
+def cmd_card_info(args: argparse.Namespace) -> int:
+    with card_transport(args.type, args.card, args.reader) as transport:
+        card = CLIENTS[args.type](transport)
+        info = card.select()
+        print(f"{args.type} card {info.serial.hex().upper()}: {info.lifecycle.name}")
+        if info.lifecycle is not ca.Lifecycle.BLANK:
+            print(f"  holder {info.holder} ({info.holder_id}), district {info.district_code or '-'}, "
+                  f"valid {info.not_before:%Y-%m-%d}..{info.not_after:%Y-%m-%d}")
+            print(f"  tries left {info.tries_left}, revocation list {info.revocation_sequence}")
+            if args.type == "fko":
+                print(f"  issuances left {info.counter}, ledger entries {info.ledger_count}, "
+                      f"next number {info.next_number}")
+            if args.root:
+                cert = card.verified_certificate(keycli.load_root(args.root))
+                print(f"  certificate verified: {keycli.describe(cert)}")
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------------------------
+
+
+def _card_arguments(parser: argparse.ArgumentParser, prefix: str = "", what: str = "the card") -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument(f"--{prefix}card", type=Path, metavar="FILE",
+                       help=f"{what}: a simulated card's state file (made blank if missing)")
+    group.add_argument(f"--{prefix}reader", metavar="CONFIG", help=f"{what} in a reader, e.g. pcsc:<reader name>")
+
+
+def _pin_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--pin-file", type=Path, help=f"file whose first line is {what} (else ${ENV_PIN})")
+
+
+def add_card_commands(sub: argparse._SubParsersAction) -> None:
+    def command(name: str, func, help_text: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
+        parser = sub.add_parser(name, help=help_text, description=help_text)
+        parser.set_defaults(func=func)
+        return parser
+
+    p = command("make-fko", cmd_make_fko, "personalise a blank FKO card from the district store")
+    keycli.add_store_arguments(p, "the district store")
+    _card_arguments(p)
+    p.add_argument("--holder", required=True, help="the officer's name")
+    p.add_argument("--holder-id", required=True, help="the officer's id, ASCII (e.g. FKO-0923-0007)")
+    p.add_argument("--template", type=Path, action="append", default=[], help="officer's finger template file")
+    p.add_argument("--finger-image", type=Path, action="append", default=[], help="officer's finger image")
+    p.add_argument("--dpi", type=int, default=500, help="resolution of --finger-image (default 500)")
+    p.add_argument("--days", type=int, default=365, help="validity from today (default 365)")
+    p.add_argument("--issuances", type=int, default=ca.DEFAULT_ISSUANCES, help="issuance counter (default 300)")
+
+    p = command("make-district-card", cmd_make_district_card, "personalise a blank district desk card")
+    keycli.add_store_arguments(p, "the district store")
+    _card_arguments(p)
+    p.add_argument("--holder", required=True)
+    p.add_argument("--holder-id", required=True)
+    p.add_argument("--days", type=int, default=365)
+    _pin_arguments(p, "the new card's PIN (4-12 digits)")
+
+    p = command("make-hospital-card", cmd_make_hospital_card, "personalise a blank hospital card (central store)")
+    keycli.add_store_arguments(p, "the central store")
+    _card_arguments(p)
+    p.add_argument("--hospital", required=True, help="the hospital's name")
+    p.add_argument("--hospital-id", required=True, help="the hospital's id, ASCII")
+    p.add_argument("--days", type=int, default=365)
+    _pin_arguments(p, "the new card's PIN (4-12 digits)")
+
+    for name, func, text in (
+        ("recharge-fko", cmd_recharge_fko, "verify and archive an FKO card's ledger, then reset its counter"),
+        ("unblock-fko", cmd_unblock_fko, "reset a blocked FKO card's finger tries (officer present)"),
+    ):
+        p = command(name, func, text)
+        p.add_argument("--root", type=Path, required=True, help="scheme root certificate file")
+        _card_arguments(p, "fko-", "the FKO card")
+        _card_arguments(p, "desk-", "the district desk card")
+        _pin_arguments(p, "the desk card's PIN")
+        if name == "recharge-fko":
+            p.add_argument("--archive", type=Path, required=True, help="folder for the verified ledger")
+            p.add_argument("--issuances", type=int, default=ca.DEFAULT_ISSUANCES, help="new counter (default 300)")
+
+    p = command("install-revocation", cmd_install_revocation, "give an authority card the newest revocation list")
+    p.add_argument("--type", choices=sorted(CLIENTS), required=True)
+    _card_arguments(p)
+    p.add_argument("--list", type=Path, required=True, help="signed revocation list (publish-revocation)")
+
+    p = command("card-info", cmd_card_info, "show an authority card's public state (never a secret)")
+    p.add_argument("--type", choices=sorted(CLIENTS), required=True)
+    _card_arguments(p)
+    p.add_argument("--root", type=Path, help="also verify the card's certificate against this root")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = keycli.build_parser(PROG, extra=(add_card_commands,))
+    parser.description = __doc__.splitlines()[0]
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return keycli.run(build_parser(), argv, errors=(CardError, StateFileError, BiometricsError))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
