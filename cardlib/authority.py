@@ -394,20 +394,36 @@ def recharge_fko(
         issuance.verify_ledger(entries, summary, cert, challenge)
     except KeyManagementError as exc:
         raise LedgerRejected(f"the FKO card's ledger does not verify, so it was not recharged: {exc}") from None
-    archive_dir.mkdir(parents=True, exist_ok=True)
-    path = archive_dir / f"ledger-{cert.card_serial.hex().upper()}-{summary.next_number:08d}.bin"
     blob = struct.pack(">I", len(summary.encode())) + summary.encode() + struct.pack(">I", len(chain)) + chain
     blob += issuance.encode_entries(entries)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(blob)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    first = summary.next_number - summary.count
+    path = _archive(archive_dir, f"ledger-{cert.card_serial.hex().upper()}-{first:08d}-{summary.count:03d}", blob)
     params = struct.pack(">I", issuances) + summary.chain + struct.pack(">I", summary.next_number)
     mac = district.admin_authorise(cert.card_serial, OP_RECHARGE, fko.get_challenge(), params)
     fko._send(CommandApdu(CLA, INS_RECHARGE, 0, 0, params + mac), "recharging the FKO card")
     return RechargeRecord(path, entries, summary)
+
+
+def _archive(folder: Path, stem: str, blob: bytes) -> Path:
+    """Write ``blob`` durably under a new name in ``folder``: an archived ledger is never replaced
+    (two recharges with no issuance between them would otherwise share a name)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{stem}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as handle:
+        handle.write(blob)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        for n in range(1, 10_000):
+            path = folder / (f"{stem}.bin" if n == 1 else f"{stem}-{n}.bin")
+            try:
+                os.link(tmp, path)  # atomic, and fails instead of replacing an existing archive
+            except FileExistsError:
+                continue
+            return path
+    finally:
+        tmp.unlink(missing_ok=True)
+    raise LedgerRejected(f"{folder} already holds 9,999 archives named {stem}; archive them elsewhere first")
 
 
 def verify_archive(path: Path, root: Certificate) -> tuple[Certificate, tuple[issuance.LedgerEntry, ...]]:

@@ -209,6 +209,25 @@ def test_recharge_verifies_archives_and_resets(world, tmp_path) -> None:
             ca.verify_archive(record.path, world.root)
 
 
+def test_second_recharge_never_overwrites_an_archived_ledger(world, tmp_path) -> None:
+    """Two recharges with no issuance between them: the first archive (the only record) must survive."""
+    fko_card, desk_card = new_fko(world, issuances=3), new_district_card(world)
+    with inserted(fko_card) as ft, inserted(desk_card) as dt:
+        fko, desk = ca.FkoCard(ft), ca.DistrictCard(dt)
+        fko.select()
+        fko.unlock(finger(OFFICER_FINGER, impression=1))
+        fam = family("09230100101000025")
+        with inserted(new_family_card(district_key(world), fam)) as famt:
+            issue_one(fko, famt, fam)
+        desk.select()
+        desk.verify_pin(PIN)
+        first = ca.recharge_fko(fko, desk, world.root, tmp_path / "archive")
+        second = ca.recharge_fko(fko, desk, world.root, tmp_path / "archive")
+    assert first.path != second.path and len(list((tmp_path / "archive").iterdir())) == 2
+    assert [e.urn for e in ca.verify_archive(first.path, world.root)[1]] == [fam.urn.value]
+    assert ca.verify_archive(second.path, world.root)[1] == ()
+
+
 def test_ledger_edited_on_disk_is_detected_at_recharge(world, tmp_path) -> None:
     """The card's state file is edited (URN of an entry changed, file checksum recomputed)."""
     state = tmp_path / "fko.card"
