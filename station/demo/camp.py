@@ -155,6 +155,8 @@ def _run_camp(out: Path, world: SimWorld, worn: str, summary: DemoSummary, log: 
     t0 = time.perf_counter()
     world.prepare_prints(FKO_PERSON, impressions=2, fingers=1)
     for h in world.households:
+        if hh.load(ctx, h["urn"]).status in (HouseholdStatus.ISSUING, HouseholdStatus.ISSUED):
+            continue  # resumed camp: these households' captures are done
         for seq in range(1, len(h["members"]) + 1):
             if f"{h['urn']}/{seq}" != worn:
                 world.prepare_prints(f"{h['urn']}/{seq}")
@@ -174,7 +176,8 @@ def _run_camp(out: Path, world: SimWorld, worn: str, summary: DemoSummary, log: 
             view = hh.load(ctx, urn)
             if view.status is HouseholdStatus.ISSUED:
                 continue
-            enrol_household(ctx, world, urn, scanner, camera, summary, log)
+            if view.status is not HouseholdStatus.ISSUING:  # captures are closed once a card is under way
+                enrol_household(ctx, world, urn, scanner, camera, summary, log)
             _stop(stop_after, "capture", urn, index)
             result = issue(ctx, world, urn, fko, out, stop_after, index)
             summary.issued.append(result)

@@ -172,8 +172,20 @@ class SimWorld:
         """Render a person's finger impressions ahead of the camp (the simulator's cost, not the station's)."""
         per = self.prints.setdefault(person, {})
         for position in CAPTURE_ORDER[:fingers]:
+            # Rendering is deterministic (seeded by person and finger), so a resumed camp reuses the
+            # impressions rendered before the restart instead of spending seconds on them again.
+            cache = self.root / "prints" / f"{person.replace('/', '_')}-{int(position)}-{impressions}.npy"
+            try:
+                per[position] = list(np.load(cache))
+                continue
+            except (OSError, ValueError):
+                pass
             finger = SyntheticFinger(finger_seed(person, position))
             per[position] = [finger.impression(i) for i in range(impressions)]
+            cache.parent.mkdir(exist_ok=True)
+            tmp = cache.with_suffix(".tmp.npy")
+            np.save(tmp, np.stack(per[position]))
+            tmp.replace(cache)  # atomic: a kill -9 mid-save leaves no half-written cache
 
     def finger_prompt(self, person: str):  # type: ignore[no-untyped-def]
         """The callback the capture job calls: 'place finger X' — here the simulated person obeys."""
