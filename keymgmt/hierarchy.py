@@ -18,7 +18,7 @@ District store (one per district key management authority)::
     scheme/root-cert    copy of the root certificate
 
 The only key bytes that ever leave a store are derived ones being loaded onto a card (or, once, the
-district root into a new district store): see ``docs/keymgmt.md`` and ``docs/security.md``.
+district root into a new district store): see ``docs/authentication.md`` and ``docs/security.md``.
 """
 
 from __future__ import annotations

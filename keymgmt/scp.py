@@ -8,7 +8,7 @@ derivations with its own AES-CMAC (see :func:`kdf_with_prf`):
   blocks are concatenated and truncated. This is exactly the layout of ``cryptography``'s
   ``KBKDFCMAC(rlen=4, llen=4, location=BeforeFixed)``, which the tests use as the independent
   reference.
-* **Symmetric key hierarchy** (``docs/keymgmt.md`` has the picture): scheme root key (central store,
+* **Symmetric key hierarchy** (``docs/authentication.md`` has the picture): scheme root key (central store,
   never leaves) → scheme family master (32 bytes, held by hospital cards: cards are portable across
   India) → district root (32 bytes, district store, never leaves) → district family master (32 bytes,
   held by the district's FKO and district cards) → card key (16 bytes, AES-128, one per card serial).
