@@ -462,6 +462,9 @@ def personalise_fko(
     """Make an FKO card from the district store: certificate, district family master, admin key, templates."""
     if not 1 <= len(templates) <= 2:
         raise AuthorityCardError("an FKO card holds one or two fingerprint templates of its officer")
+    if not isinstance(issuances, int) or not 1 <= issuances <= DEFAULT_ISSUANCES:
+        raise AuthorityCardError(f"an FKO card counts 1 to {DEFAULT_ISSUANCES} issuances (its ledger's size)")
+    _check_identity(holder, holder_id)
     info, chain, root = _certify(card, district, holder, not_before, not_after)
     card.personalise(Personalisation(
         Role.FKO_CARD, holder, holder_id, chain[0].district_code, not_before, chain[0].not_after, chain, root,
@@ -476,6 +479,7 @@ def personalise_district_card(
     not_before: datetime, not_after: datetime,
 ) -> Certificate:
     _check_pin(pin)
+    _check_identity(holder, holder_id)
     _, chain, root = _certify(card, district, holder, not_before, not_after)
     card.personalise(Personalisation(
         Role.DISTRICT_CARD, holder, holder_id, chain[0].district_code, not_before, chain[0].not_after, chain, root,
@@ -490,12 +494,20 @@ def personalise_hospital(
 ) -> Certificate:
     """Hospital cards are made centrally: they carry the scheme family master (cards are portable)."""
     _check_pin(pin)
+    _check_identity(hospital, hospital_id)
     _, chain, root = _certify(card, central, hospital, not_before, not_after)
     card.personalise(Personalisation(
         Role.HOSPITAL_CARD, hospital, hospital_id, "", not_before, chain[0].not_after, chain, root,
         family_master=scheme_family_master(central), pin=pin,
     ))
     return chain[0]
+
+
+def _check_identity(holder: str, holder_id: str) -> None:
+    if not isinstance(holder, str) or not holder.strip() or len(holder.encode("utf-8")) > 80:
+        raise AuthorityCardError("the holder's name must be 1 to 80 UTF-8 bytes")
+    if not (isinstance(holder_id, str) and holder_id.isascii() and holder_id.isprintable() and 1 <= len(holder_id) <= 32):
+        raise AuthorityCardError("the holder id must be 1 to 32 printable ASCII characters (e.g. FKO-0923-0007)")
 
 
 def _check_pin(pin: str) -> None:

@@ -497,3 +497,18 @@ def scp_sam_with_wrong_key():
     from cardlib.secure import SoftwareSam
 
     return SoftwareSam(os.urandom(scp.CARD_KEY_SIZE))
+
+
+@pytest.mark.parametrize(
+    ("holder", "holder_id", "issuances", "message"),
+    [("Asha", "FKO-0923-Ö", 300, "holder id"), (" ", "FKO-1", 300, "name"), ("Asha", "FKO-1", 301, "1 to 300"),
+     ("Asha", "FKO-1", 0, "1 to 300")],
+)
+def test_bad_personalisation_values_are_refused_before_the_card_is_touched(world, holder, holder_id, issuances,
+                                                                           message) -> None:
+    card = FkoCardOS(None)
+    with inserted(card) as t:
+        with pytest.raises(ca.AuthorityCardError, match=message):
+            ca.personalise_fko(ca.FkoCard(t), world.district, holder, holder_id, (finger(OFFICER_FINGER),),
+                               NOW, NOW + timedelta(days=30), issuances)
+        assert ca.FkoCard(t).select().lifecycle is ca.Lifecycle.BLANK
