@@ -159,14 +159,14 @@ def test_bundle_of_another_district_refused(demo, tmp_path: Path) -> None:
         open_bundle(summary.bundle.path, other, world.root_cert)
 
 
-def test_cli_refuses_hospital_and_bad_counts(tmp_path: Path) -> None:
+def test_cli_refuses_bad_counts_and_settings(tmp_path: Path) -> None:
     def station(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "station", *args], capture_output=True, text=True, cwd=REPO,
                               timeout=120)
 
     r = station("demo", "--headless", "--families", "0", "--out", str(tmp_path / "x"))
     assert r.returncode == 2 and "--families" in r.stderr
-    r = station("demo", "--headless", "--hospital", "--out", str(tmp_path / "y"))
-    assert r.returncode == 2 and "not built yet" in r.stderr
+    r = station("demo", "--headless", "--members", "6", "--out", str(tmp_path / "y"))
+    assert r.returncode == 2 and "--members" in r.stderr
     r = station("--scanner", "nocolon", "demo", "--out", str(tmp_path / "z"))
     assert r.returncode == 2 and "scanner" in r.stderr
