@@ -215,3 +215,35 @@ def test_recharge_command_refuses_a_ledger_edited_on_disk(scheme: Path) -> None:
     assert "not recharged" in out.stderr
     assert FkoCardOS(scheme / "fko2.card").u32(SYS_COUNTER) == 3  # untouched: 4 - 1
     assert not (scheme / "archive2").exists() or not any((scheme / "archive2").iterdir())
+
+
+def test_the_same_commands_work_on_pkcs11_tokens(softhsm, tmp_path: Path) -> None:
+    """Scheme and district keys on SoftHSM2 tokens (non-extractable), an FKO card made from the token."""
+    token_pin = "5827164"
+    suffix = os.urandom(3).hex()
+    central, district = f"cli-central-{suffix}", f"cli-district-{suffix}"
+    for label in (central, district):
+        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", token_pin,
+                        "--so-pin", "87654321"], check=True, capture_output=True, env=dict(os.environ))
+    env = {"KEYMGMT_PASSPHRASE": token_pin, "KEYMGMT_CENTRAL_PASSPHRASE": token_pin}
+    outputs = [
+        keymgmt("create-scheme", "--store", f"pkcs11:{central}", "--code", "RSBY", "--root-out", "root.cert",
+                cwd=tmp_path, env=env),
+        keymgmt("create-district", "--central", f"pkcs11:{central}", "--store", f"pkcs11:{district}",
+                "--code", "0923", cwd=tmp_path, env=env),
+        keymgmt("show", "--store", f"pkcs11:{district}", cwd=tmp_path, env=env),
+    ]
+    assert "district/root-key" in outputs[-1].stdout
+    (tmp_path / "officer.tpl").write_bytes(finger(OFFICER_FINGER))
+    outputs.append(desk("make-fko", "--store", f"pkcs11:{district}", "--card", "fko.card", "--holder", "C. Das",
+                        "--holder-id", "FKO-0923-09", "--template", "officer.tpl", cwd=tmp_path, env=env))
+    outputs.append(desk("card-info", "--type", "fko", "--card", "fko.card", "--root", "root.cert", cwd=tmp_path))
+    assert "certificate verified" in outputs[-1].stdout
+    (tmp_path / "list.jsonl").write_text('{"format": "household-list"}\n')
+    outputs.append(keymgmt("sign-list", "--store", f"pkcs11:{district}", "list.jsonl", cwd=tmp_path, env=env))
+    outputs.append(keymgmt("verify-list", "--root", "root.cert", "list.jsonl", cwd=tmp_path))
+    out = keymgmt("show", "--store", f"pkcs11:{district}", cwd=tmp_path, env={"KEYMGMT_PASSPHRASE": "0000000"},
+                  expect=1)
+    assert "wrong user PIN" in out.stderr
+    for result in [*outputs, out]:
+        assert token_pin not in result.stdout + result.stderr and "0000000" not in out.stderr
