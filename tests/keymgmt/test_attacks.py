@@ -345,3 +345,47 @@ def test_the_leak_detector_finds_each_form() -> None:
                  base64.urlsafe_b64encode(secret[5:]).decode(), repr(secret[:10]), f"oops {secret!r}"):
         assert leaks(text, secret), text
     assert not leaks(f"serial {os.urandom(8).hex()} personalisation 0923 RSBY/doc/v1", secret)
+
+
+# --- tearing the recharge ------------------------------------------------------------------------------------
+
+
+def test_recharge_torn_at_every_byte_leaves_the_old_or_the_new_state(world, tmp_path) -> None:
+    """Pulling the FKO card during RECHARGE never mixes states (e.g. a reset counter with the old ledger)."""
+    from cardlib.errors import CardRemovedError
+    from tests.keymgmt.cards import reinsert
+
+    fko_card, desk_card = new_fko(world, issuances=2), new_district_card(world)
+    fam = family("09230100101000074")
+    with inserted(fko_card) as ft, inserted(desk_card) as dt:
+        fko = unlocked(ft, ca.FkoCard)
+        with inserted(new_family_card(keyed_by(world), fam)) as famt:
+            issue(fko, famt, fam)
+        old = fko.info()
+        desk = unlocked(dt, ca.DistrictCard)
+        torn = 0
+        attempts = 0
+        for k in range(0, 200):
+            attempts += 1
+            fko_card.faults.tear_after_bytes = k
+            try:
+                ca.recharge_fko(fko, desk, world.root, tmp_path / "archive", issuances=50)
+            except CardRemovedError:
+                torn += 1
+                reinsert(ft, fko_card)
+                info = ca.FkoCard(ft).select()
+                state = (info.counter, info.ledger_count, info.next_number)
+                assert state in ((old.counter, old.ledger_count, old.next_number), (50, 0, old.next_number)), k
+                if state[0] == 50:
+                    break
+                continue
+            finally:
+                fko_card.faults.tear_after_bytes = None
+            break
+        assert torn > 10  # the sweep reached the journal write byte by byte
+        info = ca.FkoCard(ft).select()
+        assert (info.counter, info.ledger_count) == (50, 0)
+    # Each attempt archived the ledger before its (torn or whole) recharge; none replaced another.
+    archives = sorted((tmp_path / "archive").iterdir())
+    assert len(archives) == attempts
+    assert all([e.urn for e in ca.verify_archive(p, world.root)[1]] == [fam.urn.value] for p in archives)
