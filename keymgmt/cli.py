@@ -30,7 +30,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from keymgmt import hierarchy, revocation
+from keymgmt import hierarchy, revocation, scp
 from keymgmt.certs import Certificate, Role
 from keymgmt.errors import KeyManagementError
 from keymgmt.signing import SignedDocument, sign_document, verify_document
@@ -147,6 +147,7 @@ def describe(cert: Certificate) -> str:
 
 
 def cmd_create_scheme(args: argparse.Namespace) -> int:
+    scp.district_context(args.code)  # checked before the new store file is made
     with open_from_args(args, create=True) as store:
         cert = hierarchy.create_scheme(store, args.code, args.name, years=args.years)
     print(f"scheme created in {args.store}: {describe(cert)}")
@@ -157,6 +158,7 @@ def cmd_create_scheme(args: argparse.Namespace) -> int:
 
 
 def cmd_create_district(args: argparse.Namespace) -> int:
+    scp.district_context(args.code)
     with open_central(args) as central, open_from_args(args, create=True) as district:
         cert = hierarchy.create_district(central, district, args.code, args.name, years=args.years)
     print(f"district created in {args.store}: {describe(cert)}")

@@ -98,6 +98,12 @@ def test_wrong_or_missing_passphrase_is_refused_without_echo(scheme: Path) -> No
     assert "KEYMGMT_PASSPHRASE" in out.stderr
 
 
+def test_bad_district_code_makes_no_store(scheme: Path) -> None:
+    out = keymgmt("create-district", "--central", "file:central.keys", "--central-passphrase-file", "central-pass",
+                  "--store", "file:bad.keys", "--passphrase-file", "pass", "--code", "09-23", cwd=scheme, expect=1)
+    assert "letters or digits" in out.stderr and not (scheme / "bad.keys").exists()
+
+
 def test_household_list_signed_and_verified(scheme: Path) -> None:
     from station.trust import SchemeTrust
 
