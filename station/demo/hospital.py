@@ -228,7 +228,7 @@ def run_hospital_demo(out: Path, families: int = 3, members: int = 2, log: Log =
         log(f"desk open: {STAFF} with the hospital card of {ctx.hospital_certificate.holder}")
         # Probes rendered ahead (the simulator's cost, not the desk's): a fresh impression of each head's
         # first finger; any other finger is rendered when the desk asks for it.
-        probes: dict[tuple[str, FingerPosition], np.ndarray] = {}
+        probes: dict[tuple, np.ndarray] = {}
         for h in households[:-1]:
             first = _first_finger(world, h["urn"])
             probes[(f"{h['urn']}/1", first)] = _probe(f"{h['urn']}/1", first, 2)
@@ -252,9 +252,11 @@ def run_hospital_demo(out: Path, families: int = 3, members: int = 2, log: Log =
                 person = f"{households[0]['urn']}/1" if impostor else f"{urn}/1"
 
                 def place(member: int, finger: FingerPosition, attempt: int, person: str = person) -> None:
-                    if (person, finger) not in probes:
-                        probes[(person, finger)] = _probe(person, finger, 2)
-                    glass.place_image(probes[(person, finger)], label=f"{person} {finger.label}")
+                    # Each placement is a fresh impression (the finger lifted and put down again).
+                    key = (person, finger) if attempt == 1 else (person, finger, attempt)
+                    if key not in probes:
+                        probes[key] = _probe(person, finger, 1 + attempt)
+                    glass.place_image(probes[key], label=f"{person} {finger.label}")
 
                 verified = desk.verify_member(ctx, check, patient, scanner, place)
                 if verified is not None:

@@ -84,7 +84,7 @@ class Scheme:
     fko_image: bytes
     hospital_images: dict[str, bytes]
     fko_directory: bytes
-    probes: dict[tuple[str, FingerPosition], np.ndarray]
+    probes: dict[tuple[str, FingerPosition, int], np.ndarray]
     families: dict[str, bytes] = field(default_factory=dict)  # name -> family card image
 
     def family(self, urn: str, people: tuple[tuple[str, Gender, int, Relationship, bool], ...]) -> Family:
@@ -172,11 +172,11 @@ def _make_scheme(root: Path) -> Scheme:
     scheme.families["gaya"] = scheme.issue(gaya)
     other = scheme.family("10092310010000002", (("Mohan Kumar", Gender.MALE, 1960, Relationship.HEAD, False),))
     scheme.families["other"] = scheme.issue(other)
-    for who in ("Ram Yadav", "Sita Devi"):
-        for f in FINGERS:
-            person = f"10092310010000001/{who}"
-            probes[(who, f)] = SyntheticFinger(finger_seed(person, f)).impression(1)
-    probes[("stranger", FingerPosition.RIGHT_INDEX)] = SyntheticFinger(
+    # Fresh impressions for the desk's captures: attempt n shows impression n (a finger placed again).
+    for who, f, attempt in (("Ram Yadav", FingerPosition.RIGHT_INDEX, 1), ("Ram Yadav", FingerPosition.RIGHT_INDEX, 2),
+                            ("Ram Yadav", FingerPosition.LEFT_INDEX, 1), ("Sita Devi", FingerPosition.RIGHT_INDEX, 1)):
+        probes[(who, f, attempt)] = SyntheticFinger(finger_seed(f"10092310010000001/{who}", f)).impression(attempt)
+    probes[("stranger", FingerPosition.RIGHT_INDEX, 1)] = SyntheticFinger(
         finger_seed("stranger", FingerPosition.RIGHT_INDEX)).impression(0)
     # A forgery: another key, the issuance record copied from the genuine card.
     scheme.families["forged"] = scheme.issue(replace(gaya, urn=Urn("10092310010000009")), key=bytes(range(16)))
@@ -217,7 +217,8 @@ class Desk:
         glass = glass_for(self.glass_name)
 
         def prompt(member: int, asked: FingerPosition, attempt: int) -> None:
-            glass.place_image(self.scheme.probes[(who, finger if who == "stranger" else asked)], label=who)
+            key = ("stranger", FingerPosition.RIGHT_INDEX, 1) if who == "stranger" else (who, asked, attempt)
+            glass.place_image(self.scheme.probes[key], label=who)
 
         return prompt
 

@@ -1,0 +1,33 @@
+"""``station demo --headless --hospital``: cards issued by a real camp, then admitted and discharged at
+the hospital desk, with one failed fingerprint overridden and one revoked card refused; the claims file
+it leaves verifies and matches the cards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from station import cli
+from station.demo.world import SimWorld
+from station.hospital import claims
+
+
+def test_hospital_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert cli.main(["--log-level", "warning", "demo", "--headless", "--hospital", "--families", "3",
+                     "--members", "2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "patients admitted:          2" in text and "patients discharged:        2" in text
+    assert "cards refused:              1" in text and ": revoked" in text
+    assert "fingerprint overrides:      1" in text
+    timing = next(line for line in text.splitlines() if line.startswith("insertion → verified member"))
+    assert "median" in timing
+    check = next(line for line in text.splitlines() if line.startswith("card check"))
+    assert float(check.split("max ")[1].split(" s")[0]) < 1.0  # the check's budget, software time
+    files = sorted((out / "claims").glob("claims-*.json"))
+    assert len(files) == 1
+    got = claims.verify_claims_file(files[0], SimWorld.open(out / "camp" / "world").root_cert)
+    assert len(got.claims) == 2 and {c["verification"] for c in got.claims} == {"finger", "override"}
+    # A second run into the same folder is refused rather than mixing two demos.
+    assert cli.main(["demo", "--headless", "--hospital", "--out", str(out)]) == 2
