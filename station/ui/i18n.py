@@ -1,6 +1,6 @@
 """English and Hindi for the desktop app, through Qt's own translation files.
 
-The translations are kept as Qt Linguist sources (``i18n/station_<lang>.ts``) in the repository; the
+The translations are kept as Qt Linguist sources (``translations/station_<lang>.ts``) in the repository; the
 binary ``.qm`` that ``QTranslator`` loads is compiled from them with ``lrelease`` (shipped in the
 PySide6 wheel) into a cache folder the first time a language is chosen, and again whenever the
 source is newer, so a translator only ever edits the ``.ts`` file.
@@ -19,7 +19,7 @@ from PySide6.QtCore import QCoreApplication, QTranslator
 
 log = logging.getLogger(__name__)
 
-I18N_DIR = Path(__file__).resolve().parent / "i18n"
+I18N_DIR = Path(__file__).resolve().parent / "translations"
 LANGUAGES = {"en": "English", "hi": "हिन्दी"}
 
 

@@ -25,12 +25,20 @@ class Cancelled(Exception):
 
 
 class Task(QObject):
-    """One background call. Signals are delivered on the thread that created the task."""
+    """One background call. Its public signals are always emitted on the thread that created the task.
+
+    A worker thread never emits them itself: it emits private signals connected to this object's own
+    methods, which Qt queues to the object's thread, and those re-emit the public ones there. So any
+    slot — including a lambda, which PySide would otherwise run on the emitting worker thread — runs
+    on the UI thread and may touch widgets.
+    """
 
     progress = Signal(int, int, str)
     succeeded = Signal(object)
     failed = Signal(str, object)  # user-facing message, the exception
     ended = Signal()
+    _worker_progress = Signal(int, int, str)
+    _worker_finished = Signal()
 
     def __init__(self, fn: Callable[[ProgressFn], Any], name: str = "task") -> None:
         super().__init__()
@@ -40,6 +48,8 @@ class Task(QObject):
         self.result: Any = None
         self.error: BaseException | None = None
         self.done = threading.Event()
+        self._worker_progress.connect(self._relay_progress)
+        self._worker_finished.connect(self._relay_finished)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -51,7 +61,7 @@ class Task(QObject):
     def _report(self, done: int, total: int, message: str = "") -> None:
         if self._cancel.is_set():
             raise Cancelled(f"{self.name} cancelled")
-        self.progress.emit(int(done), int(total), str(message))
+        self._worker_progress.emit(int(done), int(total), str(message))
 
     def run_here(self) -> None:
         """Execute on the calling thread (the pool calls this on a worker thread)."""
@@ -62,12 +72,20 @@ class Task(QObject):
             # The message shown to the operator is the exception text, which by convention says what
             # happened and what to do; the traceback goes to the log only.
             log.debug("task %s failed:\n%s", self.name, traceback.format_exc())
-            self.failed.emit(str(exc) or type(exc).__name__, exc)
-        else:
-            self.succeeded.emit(self.result)
         finally:
             self.done.set()
-            self.ended.emit()
+            self._worker_finished.emit()
+
+    # -- on the task's own (UI) thread ---------------------------------------------------------------
+    def _relay_progress(self, done: int, total: int, message: str) -> None:
+        self.progress.emit(done, total, message)
+
+    def _relay_finished(self) -> None:
+        if self.error is not None:
+            self.failed.emit(str(self.error) or type(self.error).__name__, self.error)
+        else:
+            self.succeeded.emit(self.result)
+        self.ended.emit()
 
 
 class _Runnable(QRunnable):
