@@ -232,7 +232,18 @@ def run_hospital_demo(out: Path, families: int = 3, members: int = 2, log: Log =
         for h in households[:-1]:
             first = _first_finger(world, h["urn"])
             probes[(f"{h['urn']}/1", first)] = _probe(f"{h['urn']}/1", first, 2)
-        stays: list[tuple[str, str, int]] = []
+        stays: list[tuple[str, str, int, bool]] = []
+
+        def placer(person: str) -> desk.FingerPrompt:
+            def place(member: int, finger: FingerPosition, attempt: int) -> None:
+                # Each placement is a fresh impression (the finger lifted and put down again).
+                key = (person, finger) if attempt == 1 else (person, finger, attempt)
+                if key not in probes:
+                    probes[key] = _probe(person, finger, 1 + attempt)
+                glass.place_image(probes[key], label=f"{person} {finger.label}")
+
+            return place
+
         for n, h in enumerate(households):
             urn = h["urn"]
             slot = "family-desk"
@@ -251,14 +262,7 @@ def run_hospital_demo(out: Path, families: int = 3, members: int = 2, log: Log =
                 impostor = n == 1  # a different person's finger on the glass: the match fails
                 person = f"{households[0]['urn']}/1" if impostor else f"{urn}/1"
 
-                def place(member: int, finger: FingerPosition, attempt: int, person: str = person) -> None:
-                    # Each placement is a fresh impression (the finger lifted and put down again).
-                    key = (person, finger) if attempt == 1 else (person, finger, attempt)
-                    if key not in probes:
-                        probes[key] = _probe(person, finger, 1 + attempt)
-                    glass.place_image(probes[key], label=f"{person} {finger.label}")
-
-                verified = desk.verify_member(ctx, check, patient, scanner, place)
+                verified = desk.verify_member(ctx, check, patient, scanner, placer(person))
                 if verified is not None:
                     summary.verify_seconds.append(time.perf_counter() - t0)
                 if verified is None:
@@ -271,17 +275,23 @@ def run_hospital_demo(out: Path, families: int = 3, members: int = 2, log: Log =
                 result = treatment.admit(ctx, check, verified, code, accept_flags=True)
                 summary.patients_admitted += 1
                 summary.flags += [f.value for f in result.flags]
-                stays.append((urn, result.ref, result.blocked))
+                stays.append((urn, result.ref, result.blocked, not impostor))
                 log(f"  admitted {check.members[patient].name} ({result.ref}, {code}): blocked Rs "
                     f"{result.blocked / 100:,.0f}, balance Rs {result.balance_after / 100:,.0f}")
             finally:
                 eject(slot, card_reader)
         clock.advance(timedelta(days=3))
-        for urn, ref, blocked in stays:
+        for urn, ref, blocked, by_finger in stays:
             slot = "family-desk"
             card_reader = insert(slot, world_card(world, urn))
             try:
+                t0 = time.perf_counter()
                 check = desk.check_card(ctx, card_reader)
+                summary.check_seconds.append(check.seconds)
+                if by_finger:  # the patient confirms the discharge with their finger again
+                    again = desk.verify_member(ctx, check, 0, scanner, placer(f"{urn}/1"))
+                    if again is not None:
+                        summary.verify_seconds.append(time.perf_counter() - t0)
                 result = treatment.discharge(ctx, check, ref, blocked * 4 // 5)
                 summary.patients_discharged += 1
                 log(f"  discharged {ref}: debited Rs {result.final_amount / 100:,.0f}, released Rs "
