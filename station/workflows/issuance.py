@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from cardlib.family import FamilyCard, family_digest
 from cardlib.family_profile import Lifecycle
-from cardlib.model import Activation, CardSerial, Issuance, utc_now
+from cardlib.model import Activation, CardSerial, Family, Issuance, utc_now
 from cardlib.transport import Transport
 from keymgmt import scp
 from station.cardfamily import PlainFamily, PlainMember, to_card
@@ -135,6 +135,15 @@ class IssueCard(Job):
                 return row.id, None
         raise WorkflowError("the household's issuance records changed while deciding; run the issuance again")
 
+    def _family(self) -> Family:
+        with self.ctx.db.transaction() as s:
+            plain = plain_family(self.ctx, get_household(s, self.urn))
+        try:
+            return to_card(plain)
+        except ValueError as exc:  # a stored template or photo that the card format cannot take
+            raise WorkflowError(f"the stored captures of household {self.urn} cannot go on a card ({exc}); "
+                                "nothing was written: re-capture the member named and issue again") from exc
+
     def _set_state(self, issuance_id: int, state: IssuanceState, **fields: object) -> None:
         with self.ctx.db.transaction() as s:
             row = s.get(CardIssuance, issuance_id)
@@ -150,11 +159,10 @@ class IssueCard(Job):
         card = FamilyCard(self.reader)
         self.checkpoint(0, self.STEPS, "Reading the card in the family reader")
         info = card.select()
-        issuance_id, resumed = self._claim(info.serial, info.lifecycle)
-        with self.ctx.db.transaction() as s:
-            plain = plain_family(self.ctx, get_household(s, self.urn))
-        family = to_card(plain)
+        # The family comes first: damaged stored data stops here, before any intent is recorded.
+        family = self._family()
         digest = family_digest(family)
+        issuance_id, resumed = self._claim(info.serial, info.lifecycle)
         serial = info.serial.value
         lifecycle = info.lifecycle
 
