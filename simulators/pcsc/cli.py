@@ -49,9 +49,13 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         print(f"PCSCLITE_CSOCK_NAME={daemon.socket_path}")
-        for reader in daemon.readers:
+        # Exactly the N readers asked for; vpcd makes them in pairs, so an odd N has one spare.
+        for reader in daemon.readers[: args.readers]:
             print(f"reader {reader.index} port {reader.port}")
         sys.stdout.flush()
+        for spare in daemon.readers[args.readers :]:
+            print(f"note: vpcd readers come in pairs; pcscd also lists spare reader {spare.index} "
+                  f"({spare.name!r}, port {spare.port})", file=sys.stderr)
         while not stop.wait(0.5):
             if not daemon.running:
                 print(f"pcscd exited unexpectedly; its log:\n{daemon.log_tail()}", file=sys.stderr)
