@@ -1,11 +1,12 @@
 """Synthetic fingerprints and faces: speed, face detection rate, and the engine's EER beside FVC.
 
-    .venv/bin/python benchmarks/synthetic_data.py [--fingers N] [--no-eer]
+    .venv/bin/python benchmarks/synthetic_data.py [--fingers N] [--folders N] [--no-eer]
 
 Prints: ms per master print and per impression (OpenCV on one thread, as a camp laptop's second core
 is busy with the UI), the Haar detection rate of the simulated camera's faces and the photo check's
-time, and, when the engine is built, the EER of ``biometrics.evaluate`` on a synthetic FVC-style
-folder and on the shared FVC2002 DB1_B, measured in the same run.
+time, and, when the engine is built, the EER of ``biometrics.evaluate`` on synthetic FVC-style
+folders (10 fingers x 8 impressions each, like FVC's *_B sets) and on the shared FVC2002/2004 *_B
+sets present, measured in the same run.
 """
 
 from __future__ import annotations
@@ -75,38 +76,49 @@ def faces(seeds: int = 50) -> None:
         print(f"  fault {fault.value:>11}: refused {refused}/10")
 
 
-def eer(n_fingers: int) -> None:
+def eer(n_fingers: int, folders: int) -> None:
+    """The engine's EER on synthetic FVC-style folders (FREE placement, the default mix of
+    conditions) and on every shared FVC ``*_B`` set present, in the same run."""
     try:
         from biometrics.evaluate import evaluate
     except ImportError as exc:
         print(f"EER: engine not available ({exc})")
         return
     rows = []
+    synthetic = []
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "synthetic"
-        write_fvc_folder(folder, fingers=n_fingers, impressions=8, seed=1)
-        rows.append((f"synthetic ({n_fingers} fingers x 8)", evaluate(folder)))
-    for name in ("fvc2002/DB1_B",):
+        for seed in range(1, folders + 1):
+            folder = Path(tmp) / f"synthetic-{seed}"
+            write_fvc_folder(folder, fingers=n_fingers, impressions=8, seed=seed)
+            result = evaluate(folder)
+            synthetic.append(result.rates.eer)
+            rows.append((f"synthetic seed {seed} ({n_fingers}x8)", result))
+    for name in ("fvc2002/DB1_B", "fvc2002/DB2_B", "fvc2002/DB4_B", "fvc2004/DB1_B"):
         if (FVC / name).is_dir():
             rows.append((name, evaluate(FVC / name)))
+        else:
+            print(f"EER {name:>28}: skipped, {FVC / name} is absent")
     for name, result in rows:
         r = result.rates
         print(
             f"EER {name:>28}: {r.eer * 100:5.2f} %   FNMR@FMR1%: {r.fmr100 * 100:5.2f} %   "
-            f"FNMR@FMR0.1%: {r.fmr1000 * 100:5.2f} %   failed to extract: {len(result.failed)}"
+            f"FNMR@FMR0.1%: {r.fmr1000 * 100:5.2f} %   genuine median {statistics.median(result.genuine):.3f}   "
+            f"failed to extract: {len(result.failed)}"
         )
+    print(f"EER synthetic, mean of {folders} folders: {100 * statistics.mean(synthetic):.2f} %")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fingers", type=int, default=20, help="synthetic fingers in the EER folder")
+    parser.add_argument("--fingers", type=int, default=10, help="fingers per synthetic folder (FVC *_B: 10)")
+    parser.add_argument("--folders", type=int, default=4, help="synthetic folders (seeds 1..N) in the EER")
     parser.add_argument("--no-eer", action="store_true", help="skip the (slow) EER comparison")
     args, _ = parser.parse_known_args()
     cv2.setNumThreads(1)
     fingers()
     faces()
     if not args.no_eer:
-        eer(args.fingers)
+        eer(args.fingers, args.folders)
     return 0
 
 

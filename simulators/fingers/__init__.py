@@ -18,7 +18,7 @@ import numpy as np
 
 from biometrics.fingers import FingerPosition
 from simulators.fingers.folder import write_fvc_folder
-from simulators.fingers.impression import IMPRESSION_SHAPE, Condition, render
+from simulators.fingers.impression import IMPRESSION_SHAPE, Condition, Placement, render
 from simulators.fingers.master import MasterPrint, make_master
 from simulators.fingers.orientation import FingerClass
 
@@ -26,6 +26,7 @@ __all__ = [
     "IMPRESSION_SHAPE",
     "Condition",
     "FingerClass",
+    "Placement",
     "SyntheticFinger",
     "finger_seed",
     "write_fvc_folder",
@@ -64,12 +65,20 @@ class SyntheticFinger:
     def finger_class(self) -> FingerClass:
         return self.master.kind
 
-    def impression(self, index: int, condition: Condition = Condition.NORMAL) -> np.ndarray:
-        """The ``index``-th touch of this finger under ``condition``: uint8, 400 x 400, 500 dpi."""
+    def impression(
+        self, index: int, condition: Condition = Condition.NORMAL, placement: Placement = Placement.GUIDED
+    ) -> np.ndarray:
+        """The ``index``-th touch of this finger under ``condition``: uint8, 400 x 400, 500 dpi.
+
+        ``placement`` is how carefully the finger is put down: GUIDED (an operator at the station)
+        or FREE (FVC-style collection, where volunteers were asked to vary position and rotation).
+        """
         if not isinstance(index, int) or index < 0:
             raise ValueError(f"impression index must be a non-negative int, got {index!r}")
+        if not isinstance(placement, Placement):
+            raise ValueError(f"placement must be a Placement, got {placement!r}")
         condition = Condition(condition)
-        return render(self.master, index, condition)
+        return render(self.master, index, condition, placement)
 
     def __repr__(self) -> str:
         return f"SyntheticFinger(seed={self.seed})"

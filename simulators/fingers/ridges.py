@@ -63,7 +63,7 @@ def grow_ridges(
     period: np.ndarray,
     rng: np.random.Generator,
     passes: int = 8,
-    seeds_per_mpx: int = 700,
+    seeds_per_mpx: int = 2000,
 ) -> np.ndarray:
     """A ridge pattern in [-1, 1] (positive = ridge) following ``orientation`` and ``period``."""
     h, w = orientation.shape

@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from biometrics.fingers import FingerPosition
-from simulators.fingers import IMPRESSION_SHAPE, Condition, SyntheticFinger, finger_seed, write_fvc_folder
+from simulators.fingers import (
+    IMPRESSION_SHAPE,
+    Condition,
+    Placement,
+    SyntheticFinger,
+    finger_seed,
+    write_fvc_folder,
+)
 from simulators.fingers import _master as master_cache
 from simulators.fingers.orientation import FingerClass
 
@@ -70,6 +77,17 @@ def test_impressions_are_reproducible_even_after_the_cache_is_dropped() -> None:
     again = SyntheticFinger(SEEDS[0])
     for condition, image in first.items():
         assert np.array_equal(image, again.impression(3, condition))
+
+
+def test_fingers_are_pinned_across_versions() -> None:
+    # Pinned: a demo household's fingers must stay the same fingers after a change to the generator.
+    # Singular points and ink coverage come from NumPy's seeded generator and coarse image maths, so
+    # they do not depend on the CPU's vector unit the way the last bit of an OpenCV filter may.
+    finger = SyntheticFinger(SEEDS[1])
+    assert finger.finger_class is FingerClass.RIGHT_LOOP
+    points = [(round(p.x), round(p.y), p.is_core) for p in finger.master.singular_points]
+    assert points == [(245, 184, True), (135, 283, False)]
+    assert dark_fraction(finger.impression(3)) == pytest.approx(0.171, abs=0.005)
 
 
 def test_distinct_fingers_differ() -> None:
@@ -146,19 +164,72 @@ def test_conditions_change_the_picture_the_way_they_should() -> None:
 )
 def test_engine_quality_sees_the_conditions() -> None:
     from biometrics.errors import NoFingerError
-    from biometrics.quality import assess
+    from biometrics.quality import QualityIssue, assess
 
     finger = SyntheticFinger(SEEDS[0])
-    normal = [assess(finger.impression(i)).score for i in range(2)]
-    partial = [assess(finger.impression(i, Condition.PARTIAL)).score for i in range(2)]
-    assert min(normal) > max(partial)
-    assert all(assess(finger.impression(i)).acceptable for i in range(2))
+    normal = [assess(finger.impression(i)) for i in range(2)]
+    assert all(r.acceptable and not r.reasons for r in normal)
+    floor = min(r.score for r in normal)
+    # The conditions a capture loop must send back, each named by the reason an operator would act on.
+    expected = {
+        Condition.DRY: {QualityIssue.TOO_DRY},
+        Condition.PARTIAL: {QualityIssue.TOO_SMALL_AREA, QualityIssue.TOO_FEW_MINUTIAE},
+        # Worn ridges print thin and broken; some worn fingers still give a usable, if poorer, print.
+        Condition.WORN: {QualityIssue.TOO_DRY, QualityIssue.SMUDGED, QualityIssue.TOO_FEW_MINUTIAE},
+    }
+    for condition, reasons in expected.items():
+        named = 0
+        for i in range(2):
+            report = assess(finger.impression(i, condition))
+            assert report.score < floor - 5, f"{condition.value} impression {i} scored {report.score}"
+            named += bool(set(report.reasons) & reasons)
+        assert named == 2 or (condition is Condition.WORN and named == 1), f"{condition.value}: {named}/2 named"
     try:
         report = assess(finger.impression(0, Condition.NO_FINGER))
     except NoFingerError:
         pass
     else:
-        assert not report.acceptable
+        assert not report.acceptable and QualityIssue.NO_FINGER in report.reasons
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="biometrics.quality cannot see these yet: its moisture measure (sign share of a DoG band) "
+    "stays near 0.5 when water fills the valleys, and its clarity (coherence over ~28 px) stays "
+    "above 0.6 when a turned copy of the ridges crosses them; see the issue 6 report",
+)
+def test_engine_quality_flags_wet_and_smudged_prints() -> None:
+    from biometrics.quality import QualityIssue, assess
+
+    finger = SyntheticFinger(SEEDS[0])
+    assert QualityIssue.TOO_WET in assess(finger.impression(0, Condition.WET)).reasons
+    assert QualityIssue.SMUDGED in assess(finger.impression(0, Condition.SMUDGED)).reasons
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("biometrics.matching") is None, reason="engine matcher not built yet"
+)
+def test_engine_tells_synthetic_fingers_apart() -> None:
+    """Genuine comparisons beat impostor ones by a margin, as on FVC data: impressions vary (shift,
+    rotation, distortion, pressure) but stay the same finger, and fingers stay distinct."""
+    from itertools import combinations
+
+    from biometrics.matching import match, threshold_for
+    from biometrics.pipeline import extract
+
+    # FREE placement, as in FVC's collection: the harder case (GUIDED impressions score higher).
+    templates = {
+        (s, i): extract(SyntheticFinger(s).impression(i, placement=Placement.FREE), 500)
+        for s in SEEDS
+        for i in range(4)
+    }
+    genuine, impostor = [], []
+    for a, b in combinations(templates, 2):
+        (genuine if a[0] == b[0] else impostor).append(match(templates[a], templates[b]).score)
+    # Measured: genuine 0.14..0.36 (median 0.21), impostor at most 0.12 (median 0.10).
+    assert min(genuine) > max(impostor)
+    assert np.median(genuine) > max(impostor) + 0.05
+    assert np.mean(np.array(genuine) >= threshold_for(0.01)) >= 0.75
 
 
 # --- bad input and the FVC folder -----------------------------------------------------------------
@@ -191,6 +262,13 @@ def test_write_fvc_folder(tmp_path) -> None:
     ]
     image = cv2.imread(str(paths[0]), cv2.IMREAD_UNCHANGED)
     assert image.dtype == np.uint8 and image.shape == IMPRESSION_SHAPE
+
+
+def test_write_fvc_folder_is_deterministic(tmp_path) -> None:
+    first = write_fvc_folder(tmp_path / "a", fingers=2, impressions=2, seed=9)
+    again = write_fvc_folder(tmp_path / "b", fingers=2, impressions=2, seed=9)
+    for a, b in zip(first, again, strict=True):
+        assert a.name == b.name and a.read_bytes() == b.read_bytes()
 
 
 def test_write_fvc_folder_refuses_bad_counts(tmp_path) -> None:
