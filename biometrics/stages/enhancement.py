@@ -20,7 +20,7 @@ STEP = BLOCK // 2
 # Radial pass band relative to the ridge frequency; angular band in radians, widened where the
 # ridge direction is uncertain (low coherence: curved ridges near cores and deltas).
 RADIAL_BANDWIDTH = 0.35
-ANGULAR_SIGMA_MIN, ANGULAR_SIGMA_MAX = 0.22, 0.7
+ANGULAR_SIGMA_MIN, ANGULAR_SIGMA_MAX = 0.15, 0.45
 # Block orientation comes from gradient moments averaged over a whole block.
 BLOCK_ORIENTATION_SIGMA = 6.0
 

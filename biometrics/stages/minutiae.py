@@ -23,12 +23,12 @@ from biometrics.stages.tracing import BRANCH_COUNT, trace_branches
 ENDING, BIFURCATION = 1, 2  # MinutiaType codes
 
 # Lengths in ridge periods (multiplied by the print's own period, ~9 px at 500 dpi).
-SPUR_PERIODS = 1.3
-FRAGMENT_PERIODS = 1.8
-BRIDGE_PERIODS = 1.5
+SPUR_PERIODS = 0.5
+FRAGMENT_PERIODS = 0.7
+BRIDGE_PERIODS = 0.5
 GAP_PERIODS = 1.7
 CLUSTER_PERIODS = 0.6
-BORDER_PERIODS = 1.6
+BORDER_PERIODS = 0.6
 TRACE_PERIODS = 2.2
 DIRECTION_PERIODS = 1.1
 # A traced direction within this angle of the (smoother) orientation field is snapped onto it.

@@ -11,7 +11,7 @@ from biometrics.stages import grid
 
 # Gradient moments are averaged over about two ridge periods: enough to cancel the gradient's sign
 # flip across each ridge, small enough to follow the curvature around cores and deltas.
-SMOOTHING_SIGMA = 7.0
+SMOOTHING_SIGMA = 10.0
 
 
 @dataclass(frozen=True, eq=False)
