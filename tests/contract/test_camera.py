@@ -109,6 +109,19 @@ def test_take_photo_gives_a_frame(camera: Camera) -> None:
     assert isinstance(photo, Frame) and photo.width >= 64 and photo.height >= 64
 
 
+def test_photo_from_the_backend_passes_the_card_check(camera: Camera) -> None:
+    """End to end per backend: what the camera hands over (colour order, size, compression of a
+    recorded stream) is what the photo check was built for, and the portrait fits the card slot."""
+    from biometrics.photo import CARD_PHOTO_MAX_BYTES, check_photo
+
+    if camera.device_info().identifier.startswith("/dev/video"):
+        pytest.skip("a live webcam shows whoever is in front of it: no face is guaranteed")
+    check = check_photo(camera.take_photo())
+    assert check.ok, check.reasons
+    assert 0 < len(check.jpeg) <= CARD_PHOTO_MAX_BYTES
+    assert cv2.imdecode(np.frombuffer(check.jpeg, np.uint8), cv2.IMREAD_COLOR) is not None
+
+
 def test_closed_camera_refuses_and_reopens(camera: Camera) -> None:
     camera.close()
     camera.close()  # twice is harmless
