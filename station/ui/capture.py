@@ -19,13 +19,12 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
 from biometrics.fingers import FingerPosition
 from station.storage.models import CaptureKind, ExceptionReason
 from station.ui.backend import StationBackend
-from station.ui.common import Banner, bgr_pixmap, explain, grey_pixmap, tr
+from station.ui.common import Banner, Screen, bgr_pixmap, explain, grey_pixmap, tr
 from station.ui.devices import QualityFeedback
 from station.ui.tasks import Task
 from station.workflows import households as hh
@@ -52,7 +51,7 @@ class Relay(QObject):
     prompt = Signal(object, int)
 
 
-class CapturePage(QWidget):
+class CapturePage(Screen):
     completeness = Signal(bool)
 
     def __init__(self, backend: StationBackend) -> None:

@@ -128,7 +128,7 @@ class HouseholdsScreen(Screen):
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         if self.rows and not self.table.selectedItems():
             self.table.selectRow(0)
-        self.count.setText(self.tr("%n household(s)", "", len(self.rows)))
+        self.count.setText(self.tr("Households: {0}").format(len(self.rows)))
 
     def _focus_table(self) -> None:
         if self.rows:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPus
 from biometrics.fingers import FingerPosition
 from station.ui.backend import StationBackend
 from station.ui.capture import finger_text
-from station.ui.common import Banner, explain, tr
+from station.ui.common import Banner, Screen, explain, tr
 from station.ui.devices import QualityFeedback
 from station.ui.tasks import Task
 from station.workflows.fko import FkoSession
@@ -23,7 +23,7 @@ class _Relay(QObject):
     quality = Signal(object)
 
 
-class CardPage(QWidget):
+class CardPage(Screen):
     issued = Signal(object)  # IssuanceResult
     fko_changed = Signal()
 

@@ -4,7 +4,7 @@ whether the FKO card is unlocked."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QStackedWidget
 
@@ -70,10 +70,12 @@ class MainWindow(QMainWindow):
     # -- language ------------------------------------------------------------------------------------
     def set_language(self, code: str) -> None:
         try:
-            self.languages.switch(code)  # Qt sends LanguageChange to every widget; screens re-translate
+            self.languages.switch(code)  # Qt posts LanguageChange to every widget; screens re-translate
         except (RuntimeError, ValueError) as exc:
             self.statusBar().showMessage(explain(exc), 10_000)
             return
+        # Deliver those events now, so the whole window is in the new language when this returns.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
         self.language_actions[code].setChecked(True)
 
     def changeEvent(self, event: QEvent) -> None:  # Qt's name

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from station.storage.models import Gender, Relationship
@@ -50,7 +49,7 @@ def relation_text(r: Relationship) -> str:
     return tr(names[r], "Member")
 
 
-class MembersPage(QWidget):
+class MembersPage(Screen):
     """Who is insured (the head always, at most five) and corrections to the dependants' details."""
 
     COLS = 6
@@ -77,8 +76,16 @@ class MembersPage(QWidget):
                                    "dependants' details can be corrected. Tick who is insured (at most five)."))
         self.table.setHorizontalHeaderLabels([self.tr("Insured"), self.tr("Name"), self.tr("Name (Hindi)"),
                                               self.tr("Gender"), self.tr("Year of birth"), self.tr("Relationship")])
-        if self.view is not None:
-            self.load(self.view)
+        # Re-label in place: rebuilding the table would throw away corrections not yet saved.
+        for r in range(self.table.rowCount()):
+            for c, texts in ((3, [gender_text(g) for g in GENDERS]), (5, [relation_text(x) for x in RELATIONS])):
+                combo = self.table.cellWidget(r, c)
+                if isinstance(combo, QComboBox):
+                    for i, text in enumerate(texts):
+                        combo.setItemText(i, text)
+            head = self.table.item(r, 5)
+            if head is not None:
+                head.setText(relation_text(Relationship.HEAD))
 
     def load(self, view: HouseholdView) -> None:
         self.view = view
