@@ -114,6 +114,18 @@ def test_flipped_byte_refused(demo, tmp_path: Path) -> None:
         open_bundle(bad, world.district, world.root_cert)
 
 
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not a bundle", "appended"])
+def test_damaged_bundle_file_refused(demo, tmp_path: Path, damage: str) -> None:
+    _, summary, world = demo
+    data = summary.bundle.path.read_bytes()
+    bad = {"truncated": data[: len(data) // 2], "empty": b"", "not a bundle": b'{"format": "camp-bundle"}',
+           "appended": data + b"\x00"}[damage]
+    path = tmp_path / "damaged.bundle"
+    path.write_bytes(bad)
+    with pytest.raises(BundleError, match="refused"):
+        open_bundle(path, world.district, world.root_cert)
+
+
 def _reseal(summary, world, tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
     """What an attacker holding the (public) district certificate can do: open nothing, but seal anew."""
     plain = sealing.open_sealed(summary.bundle.path.read_bytes(), world.district, hierarchy.DISTRICT_SIGNING,
