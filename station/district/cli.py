@@ -45,6 +45,7 @@ from simulators.cards.storage import StateFileError
 
 PROG = "python -m station.district"
 ENV_PIN = "KEYMGMT_CARD_PIN"
+CARD_WAIT = 10.0  # seconds to wait for a card in a reader
 CLIENTS: dict[str, type[ca.AuthorityCard]] = {
     "fko": ca.FkoCard, "hospital": ca.HospitalCard, "district": ca.DistrictCard,
 }
@@ -61,6 +62,9 @@ def card_transport(card_type: str, state: Path | None, reader: str | None) -> It
         raise keycli.CliError(f"name the {card_type} card with exactly one of --card FILE or --reader CONFIG")
     if reader is not None:
         transport = open_transport(reader)
+        if not transport.wait_for_card(CARD_WAIT):
+            transport.close()
+            raise keycli.CliError(f"no card in {reader} after {CARD_WAIT:.0f} s; insert the {card_type} card")
         transport.connect()
         try:
             yield transport

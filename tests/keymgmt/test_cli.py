@@ -253,3 +253,16 @@ def test_the_same_commands_work_on_pkcs11_tokens(softhsm, tmp_path: Path) -> Non
     assert "wrong user PIN" in out.stderr
     for result in [*outputs, out]:
         assert token_pin not in result.stdout + result.stderr and "0000000" not in out.stderr
+
+
+def test_make_fko_through_a_pcsc_reader(scheme: Path, pcsc_reader) -> None:
+    """The same command on a card in a PC/SC reader (private pcscd + vpcd), as with a USB reader."""
+    (scheme / "officer.tpl").write_bytes(finger(OFFICER_FINGER))
+    card = FkoCardOS(scheme / "pcsc-fko.card")
+    pcsc_reader.insert(card)
+    out = desk("make-fko", "--store", "file:district.keys", "--passphrase-file", "pass", "--reader",
+               pcsc_reader.config, "--holder", "D. Iyer", "--holder-id", "FKO-0923-10", "--template", "officer.tpl",
+               cwd=scheme)
+    assert card.serial.hex().upper() in out.stdout
+    pcsc_reader.remove()
+    assert FkoCardOS(scheme / "pcsc-fko.card").lifecycle is ca.Lifecycle.ACTIVE
