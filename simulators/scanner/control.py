@@ -5,7 +5,7 @@ Requests (one JSON object per line, one JSON reply per line)::
     {"op": "place", "person": "household-7/member-2", "finger": "right thumb", "impression": 3}
     {"op": "place", "file": "101_1.tif", "condition": "smudged"}      # from the --bank folder
     {"op": "lift"}
-    {"op": "fault", "name": "timeout", "value": true}   # also no_finger, corrupt_checksum (count), wet, dry
+    {"op": "fault", "name": "timeout", "value": true}   # also no_finger, corrupt_checksum, garbage (counts), wet, dry
     {"op": "reset"}            {"op": "unplug"}            {"op": "replug"}            {"op": "status"}
 
 Replies are ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}``; a bad request changes nothing.

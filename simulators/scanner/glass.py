@@ -79,6 +79,7 @@ class Faults:
     no_finger: bool = False  # the sensor sees nothing whatever is placed
     timeout: bool = False  # the device stops answering (serial: no reply bytes at all)
     corrupt_checksum: int = 0  # corrupt the checksum of this many next replies (-1: all of them)
+    garbage: int = 0  # line noise before this many next replies (-1: all of them)
     condition: str | None = None  # force "wet" / "dry" / "smudged" on every capture
 
     def as_dict(self) -> dict:
@@ -86,6 +87,7 @@ class Faults:
             "no_finger": self.no_finger,
             "timeout": self.timeout,
             "corrupt_checksum": self.corrupt_checksum,
+            "garbage": self.garbage,
             "condition": self.condition,
         }
 
@@ -153,15 +155,15 @@ class Glass:
         with self._lock:
             if name in ("no_finger", "timeout"):
                 setattr(self.faults, name, bool(value))
-            elif name == "corrupt_checksum":
-                self.faults.corrupt_checksum = -1 if value is True else int(value)  # type: ignore[arg-type]
+            elif name in ("corrupt_checksum", "garbage"):
+                setattr(self.faults, name, -1 if value is True else int(value))  # type: ignore[arg-type]
             elif name in ("wet", "dry", "smudged"):
                 self.faults.condition = name if value else None
             elif name == "condition":
                 self.faults.condition = None if value in (None, "normal") else self._condition(str(value))
             else:
                 raise ControlError(
-                    f"unknown fault {name!r}; valid: no_finger, timeout, corrupt_checksum, wet, dry, smudged"
+                    f"unknown fault {name!r}; valid: no_finger, timeout, corrupt_checksum, garbage, wet, dry, smudged"
                 )
 
     def take_corruption(self) -> bool:
@@ -171,6 +173,15 @@ class Glass:
                 return False
             if self.faults.corrupt_checksum > 0:
                 self.faults.corrupt_checksum -= 1
+            return True
+
+    def take_garbage(self) -> bool:
+        """Whether line noise must go out before the next reply (counts the switch down)."""
+        with self._lock:
+            if self.faults.garbage == 0:
+                return False
+            if self.faults.garbage > 0:
+                self.faults.garbage -= 1
             return True
 
     def reset(self) -> None:

@@ -29,6 +29,10 @@ from simulators.scanner.module import ZfmModule
 
 T = TypeVar("T")
 WRITE_TIMEOUT = 5.0  # give up a reply nobody reads (host gone mid-upload) after this long
+# What the ``garbage`` fault sends ahead of a reply: a modem probe (ModemManager's "AT"), stray high
+# bytes, and a false frame start (the 0xEF01 header with a bogus address and length) that a client
+# must not mistake for a reply.
+LINE_NOISE = b"AT\r\n\x00\xff\xfe\xef\x01\x12\x34\xef\x01\xff"
 
 
 class ScannerSimulator:
@@ -185,6 +189,8 @@ class ScannerSimulator:
                 first = bytearray(frames[0])
                 first[-1] ^= 0x5A
                 frames[0] = bytes(first)
+            if self.glass.take_garbage():
+                frames.insert(0, LINE_NOISE)
             self.replies += len(replies)
             self._write_all(b"".join(frames))
 

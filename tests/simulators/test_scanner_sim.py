@@ -117,6 +117,21 @@ def test_one_corrupted_reply_is_retried_a_corrupted_line_is_reported(sim, scanne
     assert scanner.device_info().dpi == 500
 
 
+def test_line_noise_before_replies_is_skipped_over_the_pty(sim, scanner):
+    """A modem probe, stray bytes and a false frame header ahead of every reply (the noise a long
+    cable or ModemManager produces): the backend skips them and counts them, captures still work."""
+    from simulators.scanner.server import LINE_NOISE
+
+    sim.glass.place_image(thumb())
+    sim.glass.set_fault("garbage", True)
+    before = scanner.module.discarded_bytes
+    assert np.array_equal(scanner.capture_image(timeout=1).pixels, sensor_view(thumb()))
+    assert scanner.device_info().dpi == 500
+    assert scanner.module.discarded_bytes - before >= 2 * len(LINE_NOISE)
+    sim.glass.set_fault("garbage", 0)
+    assert scanner.module.template_count() == 0
+
+
 def test_wet_and_dry_faults_change_what_the_sensor_sees(sim, scanner):
     sim.glass.place_finger("household-7/member-2", FingerPosition.RIGHT_THUMB, 0)
     normal = scanner.capture_image(timeout=1).pixels
