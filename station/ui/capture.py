@@ -59,6 +59,7 @@ class CapturePage(Screen):
         self.backend = backend
         self.view: HouseholdView | None = None
         self.task: Task | None = None
+        self.current_try: tuple[FingerPosition, int] | None = None
         self.preview_task: Task | None = None
         self.relay = Relay()
         self.relay.quality.connect(self.show_quality)
@@ -299,11 +300,13 @@ class CapturePage(Screen):
             return
         urn, seq = self.view.urn, m.seq
         self.attempts.clear()
+        self.current_try = None
         self.banner.clear_message()
         self._run(lambda progress: self.backend.capture_fingers(urn, seq, self.relay.prompt.emit, progress),
                   self._fingers_done, "fingers")
 
     def show_prompt(self, finger: FingerPosition, attempt: int) -> None:
+        self.current_try = (finger, attempt)
         self.prompt.setText(self.tr("Place the {0} on the scanner (try {1} of {2})")
                             .format(finger_text(finger), attempt, self.backend.config.capture_tries))
 
@@ -319,6 +322,9 @@ class CapturePage(Screen):
             text = self.tr("Quality {0}/100: not good enough — {1}").format(
                 feedback.score, "; ".join(feedback.reasons) or self.tr("try again"))
         self.quality_label.setText(text)
+        if self.current_try is not None:
+            finger, attempt = self.current_try
+            text = f"{finger_text(finger)} #{attempt}: {text}"
         QListWidgetItem(text, self.attempts)
         self.attempts.scrollToBottom()
 

@@ -166,6 +166,8 @@ class CardPage(Screen):
             return
         urn = self.view.urn
         self.banner.clear_message()
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
         self._run(lambda progress: self.backend.issue_card(urn, progress), self._issued, "issue card")
 
     def _issued(self, result: IssuanceResult) -> None:

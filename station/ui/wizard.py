@@ -89,6 +89,13 @@ class MembersPage(Screen):
 
     def load(self, view: HouseholdView) -> None:
         self.view = view
+        # Qt deletes replaced cell widgets later; hide them now so none shows through for a frame.
+        for r in range(self.table.rowCount()):
+            for c in range(self.COLS):
+                old = self.table.cellWidget(r, c)
+                if old is not None:
+                    old.hide()
+        self.table.clearContents()
         self.table.setRowCount(len(view.members))
         for r, m in enumerate(view.members):
             head = m.relationship is Relationship.HEAD
