@@ -139,7 +139,8 @@ def run_demo(out: Path, families: int = 3, members: int = 3, log: Log = print, r
     worn = f"{world.households[0]['urn']}/{len(world.households[0]['members'])}"
     world.no_prints.add(worn)
     own_readers = not isinstance(readers, DemoReaders)
-    card_readers = open_readers(readers) if not isinstance(readers, DemoReaders) else readers
+    # A pcscd of the demo's own keeps its files beside the outputs (a kill -9 leaves nothing in /tmp).
+    card_readers = open_readers(readers, out / "pcscd") if not isinstance(readers, DemoReaders) else readers
     world.readers = card_readers
     summary.readers = card_readers.description
     try:

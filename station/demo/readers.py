@@ -178,10 +178,12 @@ def _pcsc_socket_fixed() -> str | None:
     return None
 
 
-def start_private_readers() -> PcscdReaders:
+def start_private_readers(workdir: Path | None = None) -> PcscdReaders:
     """A private pcscd with two vpcd readers for this process; raises PcscdError when it cannot start.
 
-    Must run before this process first talks to PC/SC: libpcsclite reads ``PCSCLITE_CSOCK_NAME`` once.
+    Its files go to ``workdir`` (removed on close) when its socket path is short enough, else to a
+    temporary directory. Must run before this process first talks to PC/SC: libpcsclite reads
+    ``PCSCLITE_CSOCK_NAME`` once.
     """
     from simulators.pcsc.runner import PcscdError, PrivatePcscd
 
@@ -189,8 +191,11 @@ def start_private_readers() -> PcscdReaders:
     if fixed is not None:
         raise PcscdError(f"PC/SC in this process is bound to {fixed}; the demo does not take it over "
                          "(unset PCSCLITE_CSOCK_NAME to let it start its own)")
-    # A short directory: a UNIX socket path must stay under ~100 bytes.
-    workdir = Path(tempfile.mkdtemp(prefix="station-pcscd-"))
+    # A UNIX socket path must stay under ~100 bytes.
+    if workdir is not None and len(os.fsencode(workdir.resolve() / "pcscd.comm")) <= 100:
+        workdir.mkdir(parents=True, exist_ok=True)
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="station-pcscd-"))
     # The station process is the parent: a kill -9 of it takes pcscd down too (the bridges die with it).
     daemon = PrivatePcscd(workdir, 2, die_with_parent=True)
     try:
@@ -204,8 +209,9 @@ def start_private_readers() -> PcscdReaders:
                         workdir)
 
 
-def open_readers(mode: str | None = None) -> DemoReaders:
-    """The demo's readers for ``mode`` (default: ``$STATION_DEMO_READERS``, else ``auto``)."""
+def open_readers(mode: str | None = None, workdir: Path | None = None) -> DemoReaders:
+    """The demo's readers for ``mode`` (default: ``$STATION_DEMO_READERS``, else ``auto``); a private
+    pcscd keeps its files in ``workdir`` when given (see :func:`start_private_readers`)."""
     mode = (mode or os.environ.get(ENV_VAR) or "auto").strip().lower()
     if mode not in MODES:
         raise ConfigError(f"{ENV_VAR}={mode!r} is not understood; use one of: {', '.join(MODES)}")
@@ -214,7 +220,7 @@ def open_readers(mode: str | None = None) -> DemoReaders:
     from simulators.pcsc.runner import PcscdError, PcscdNotInstalled
 
     try:
-        return start_private_readers()
+        return start_private_readers(workdir)
     except PcscdNotInstalled as exc:
         if mode == "pcscd":
             raise WorkflowError(f"the demo cannot use pcscd: {exc}") from exc
