@@ -37,6 +37,7 @@ from keymgmt.signing import SignedDocument, sign_document, verify_document
 from keymgmt.store import KeyStore, open_store
 
 PROG = "python -m keymgmt"
+DESCRIPTION = "Key operations of the scheme and of a district (no card is touched here)."
 LIST_PURPOSE = "household-list"  # what station.trust verifies a household list's signature for
 ENV_PASSPHRASE = "KEYMGMT_PASSPHRASE"
 ENV_CENTRAL_PASSPHRASE = "KEYMGMT_CENTRAL_PASSPHRASE"
@@ -292,7 +293,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def build_parser(prog: str = PROG, extra: Sequence[Callable[[argparse._SubParsersAction], None]] = ()) -> (
         argparse.ArgumentParser):
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_commands(sub)
     for add in extra:

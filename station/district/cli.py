@@ -303,7 +303,7 @@ def add_card_commands(sub: argparse._SubParsersAction) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = keycli.build_parser(PROG, extra=(add_card_commands,))
-    parser.description = __doc__.splitlines()[0]
+    parser.description = "The district desk's command: every key operation, plus the authority cards."
     return parser
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from cardlib import authority as ca
+from cardlib.errors import CardError
 from cardlib.family import FamilyCard, family_digest
 from cardlib.model import Activation, CardSerial
 from keymgmt import hierarchy, revocation
@@ -191,6 +192,18 @@ def test_authority_cards_made_recharged_and_revoked(scheme: Path) -> None:
                "--archive", "archive", cwd=scheme, env={"KEYMGMT_CARD_PIN": "000000"}, expect=1)
     assert "PIN not accepted" in out.stderr
 
+    # Five wrong fingers block the card; the desk unblocks it with the CLI.
+    with inserted(FkoCardOS(scheme / "fko.card")) as ft:
+        fko = ca.FkoCard(ft)
+        fko.select()
+        for attempt in range(5):
+            with pytest.raises(CardError):
+                fko.unlock(finger(700 + attempt, impression=1))
+        assert fko.info().tries_left == 0
+    out = desk("unblock-fko", "--root", "scheme-root.cert", "--fko-card", "fko.card", "--desk-card", "desk.card",
+               "--pin-file", "pin", cwd=scheme)
+    assert "unblocked: 5 finger tries" in out.stdout
+
     serial = FkoCardOS(scheme / "fko.card").serial.hex()
     keymgmt("publish-revocation", "--store", "file:district.keys", "--passphrase-file", "pass", "--sequence", "9",
             "--authority-card", serial, "--out", "rl9.bin", cwd=scheme)
@@ -264,3 +277,23 @@ def test_make_fko_through_a_pcsc_reader(scheme: Path, pcsc_reader) -> None:
     assert card.serial.hex().upper() in out.stdout
     pcsc_reader.remove()
     assert FkoCardOS(scheme / "pcsc-fko.card").lifecycle is ca.Lifecycle.ACTIVE
+
+
+def test_make_fko_from_a_finger_image(scheme: Path) -> None:
+    """--finger-image runs the real extraction; the card then unlocks with that finger only."""
+    import cv2
+
+    from biometrics import cardtemplate, pipeline
+    from simulators.fingers import SyntheticFinger
+
+    image = SyntheticFinger(31337).impression(0)
+    cv2.imwrite(str(scheme / "officer.png"), image)
+    desk("make-fko", "--store", "file:district.keys", "--passphrase-file", "pass", "--card", "img-fko.card",
+         "--holder", "E. Khan", "--holder-id", "FKO-0923-11", "--finger-image", "officer.png", cwd=scheme)
+    with inserted(FkoCardOS(scheme / "img-fko.card")) as ft:
+        fko = ca.FkoCard(ft)
+        fko.select()
+        with pytest.raises(CardError):
+            fko.unlock(finger(OFFICER_FINGER, impression=1))  # someone else's finger
+        fko.unlock(cardtemplate.encode(pipeline.extract(image)))
+        assert fko.info().unlocked
