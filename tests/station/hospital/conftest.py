@@ -173,8 +173,7 @@ def _make_scheme(root: Path) -> Scheme:
     other = scheme.family("10092310010000002", (("Mohan Kumar", Gender.MALE, 1960, Relationship.HEAD, False),))
     scheme.families["other"] = scheme.issue(other)
     # Fresh impressions for the desk's captures: attempt n shows impression n (a finger placed again).
-    for who, f, attempt in (("Ram Yadav", FingerPosition.RIGHT_INDEX, 1), ("Ram Yadav", FingerPosition.RIGHT_INDEX, 2),
-                            ("Ram Yadav", FingerPosition.LEFT_INDEX, 1), ("Sita Devi", FingerPosition.RIGHT_INDEX, 1)):
+    for who, f, attempt in (("Ram Yadav", FingerPosition.LEFT_INDEX, 1), ("Sita Devi", FingerPosition.RIGHT_INDEX, 1)):
         probes[(who, f, attempt)] = SyntheticFinger(finger_seed(f"10092310010000001/{who}", f)).impression(attempt)
     probes[("stranger", FingerPosition.RIGHT_INDEX, 1)] = SyntheticFinger(
         finger_seed("stranger", FingerPosition.RIGHT_INDEX)).impression(0)
