@@ -244,7 +244,11 @@ def _smudge(ink: np.ndarray, contact: np.ndarray, rng: np.random.Generator) -> n
     moved[:, 2] += rng.normal(0, 6, 2)
     ghost = cv2.warpAffine(ink, moved, (w, h), borderValue=0.0) * np.clip(contact * 1.5, 0, 1)
     ink = np.clip(0.6 * ink + rng.uniform(0.5, 0.65) * ghost, 0, 1)
-    return _motion_blur(ink, rng)
+    ink = _motion_blur(ink, rng)
+    # Where the skin slid furthest, grease and sweat print as a dark smear with no ridges in it.
+    smear = np.clip(smooth_field(rng, IMPRESSION_SHAPE, 70.0) * 2.5 - 0.5, 0, 1) * np.clip(contact * 1.5, 0, 1)
+    flat = np.clip(cv2.GaussianBlur(ink, (0, 0), 5.0) * 1.4, 0, 1)
+    return ink * (1 - smear) + flat * smear
 
 
 def _motion_blur(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
