@@ -32,7 +32,7 @@ from biometrics.fingers import FingerPosition
 from biometrics.scanner import open_scanner
 from cardlib import direct
 from cardlib.authority import FkoCard, HospitalCard, personalise_hospital
-from cardlib.transport import Transport, open_transport
+from cardlib.transport import open_transport
 from keymgmt import hierarchy, revocation
 from keymgmt.signing import Signer, sign_document
 from keymgmt.store import KeyStore
@@ -42,6 +42,7 @@ from simulators.cards.hospital import HospitalCardOS
 from simulators.fingers import SyntheticFinger, finger_seed
 from simulators.scanner.inprocess import glass_for
 from station.demo.camp import run_demo
+from station.demo.readers import AUTHORITY, FAMILY, DemoReaders, open_readers
 from station.demo.world import SimWorld
 from station.hospital import claims, desk, treatment
 from station.hospital.rules import PACKAGE_FORMAT, PACKAGE_PURPOSE, HospitalRules, load_package_list
@@ -123,18 +124,6 @@ def fko_directory(fko_state: Path) -> bytes:
         direct.unregister(slot)
 
 
-def insert(slot: str, card: object) -> Transport:
-    direct.register_card(slot, card)  # type: ignore[arg-type]
-    transport = open_transport(f"direct:{slot}")
-    transport.connect()
-    return transport
-
-
-def eject(slot: str, transport: Transport) -> None:
-    transport.close()
-    direct.unregister(slot)
-
-
 def setup_station(data_dir: Path, root_cert, packages_path: Path, revocation_raw: bytes,  # type: ignore[no-untyped-def]
                   fko_dir: bytes) -> tuple[Database, HospitalTrust]:
     """A fresh hospital station: database, supervisor and desk staff, trust material, package list."""
@@ -164,6 +153,7 @@ class HospitalSummary:
     claims_filed: int = 0
     flags: list[str] = field(default_factory=list)
     camp_seconds: float = 0.0
+    readers: str = ""
 
     def lines(self) -> list[str]:
         def stats(values: list[float]) -> str:
@@ -172,6 +162,7 @@ class HospitalSummary:
             return f"median {statistics.median(values):.3f} s, max {max(values):.3f} s over {len(values)}"
 
         return [
+            f"card readers:               {self.readers}",
             f"camp (issuing the cards):   {self.camp_seconds:.1f} s",
             f"patients admitted:          {self.patients_admitted}",
             f"patients discharged:        {self.patients_discharged}",
@@ -197,10 +188,20 @@ def _probe(person: str, position: FingerPosition, impression: int) -> np.ndarray
     return SyntheticFinger(finger_seed(person, position)).impression(impression)
 
 
-def run_hospital_demo(out: Path, families: int = 3, members: int = 2, log: Log = print) -> HospitalSummary:
-    summary = HospitalSummary()
+def run_hospital_demo(out: Path, families: int = 3, members: int = 2, log: Log = print,
+                      readers: str | None = None) -> HospitalSummary:
+    """``readers``: ``auto`` (pcscd + vpcd when installed), ``pcscd`` or ``direct`` (station.demo.readers)."""
+    card_readers = open_readers(readers, out / "pcscd")
+    try:
+        return _run(out, families, members, log, card_readers)
+    finally:
+        card_readers.close()
+
+
+def _run(out: Path, families: int, members: int, log: Log, card_readers: DemoReaders) -> HospitalSummary:
+    summary = HospitalSummary(readers=card_readers.description)
     started = time.perf_counter()
-    run_demo(out / "camp", families=families, members=members, log=lambda line: None)
+    run_demo(out / "camp", families=families, members=members, log=lambda line: None, readers=card_readers)
     summary.camp_seconds = time.perf_counter() - started
     world = SimWorld.open(out / "camp" / "world")
     log(f"camp issued {families} family cards")
@@ -222,7 +223,7 @@ def run_hospital_demo(out: Path, families: int = 3, members: int = 2, log: Log =
 
     scanner = open_scanner("sim:hospital-desk")
     glass = glass_for("hospital-desk")
-    hospital_reader = insert("hospital-authority", HospitalCardOS(hospital_state))
+    hospital_reader = card_readers.insert(AUTHORITY, HospitalCardOS(hospital_state))
     try:
         ctx = desk.open_desk(db, hospital_dir, trust, rules, hospital_reader, STAFF, STAFF_PASS, PIN, clock)
         log(f"desk open: {STAFF} with the hospital card of {ctx.hospital_certificate.holder}")
@@ -246,10 +247,9 @@ def run_hospital_demo(out: Path, families: int = 3, members: int = 2, log: Log =
 
         for n, h in enumerate(households):
             urn = h["urn"]
-            slot = "family-desk"
-            card_reader = insert(slot, world_card(world, urn))
+            card_reader = card_readers.insert(FAMILY, world_card(world, urn))
             try:
-                t0 = time.perf_counter()
+                t0 = time.perf_counter()  # the card is in and answering: the desk's time starts
                 try:
                     check = desk.check_card(ctx, card_reader)
                 except desk.CardRefused as exc:
@@ -279,11 +279,10 @@ def run_hospital_demo(out: Path, families: int = 3, members: int = 2, log: Log =
                 log(f"  admitted {check.members[patient].name} ({result.ref}, {code}): blocked Rs "
                     f"{result.blocked / 100:,.0f}, balance Rs {result.balance_after / 100:,.0f}")
             finally:
-                eject(slot, card_reader)
+                card_readers.eject(FAMILY)
         clock.advance(timedelta(days=3))
         for urn, ref, blocked, by_finger in stays:
-            slot = "family-desk"
-            card_reader = insert(slot, world_card(world, urn))
+            card_reader = card_readers.insert(FAMILY, world_card(world, urn))
             try:
                 t0 = time.perf_counter()
                 check = desk.check_card(ctx, card_reader)
@@ -298,13 +297,13 @@ def run_hospital_demo(out: Path, families: int = 3, members: int = 2, log: Log =
                     f"{result.released / 100:,.0f}, transport Rs {result.transport / 100:,.0f}, balance Rs "
                     f"{result.balance_after / 100:,.0f}")
             finally:
-                eject(slot, card_reader)
+                card_readers.eject(FAMILY)
         filed = claims.write_daily_claims(ctx, clock().date(), out / "claims")
         verified_file = claims.verify_claims_file(filed.path, world.root_cert)
         summary.claims_file, summary.claims_filed = filed.path, len(verified_file.claims)
     finally:
         scanner.close()
-        eject("hospital-authority", hospital_reader)
+        card_readers.eject(AUTHORITY)
         db.close()
     return summary
 

@@ -13,11 +13,16 @@ from station.demo.world import SimWorld
 from station.hospital import claims
 
 
-def test_hospital_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hospital_demo_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # In-process readers: this pytest process's PC/SC client is bound to the session's pcscd
+    # (tests/pcsc_fixtures.py), and the camp's pcscd path has its own end-to-end test.
+    monkeypatch.setenv("STATION_DEMO_READERS", "direct")
     out = tmp_path / "demo"
     assert cli.main(["--log-level", "warning", "demo", "--headless", "--hospital", "--families", "3",
                      "--members", "2", "--out", str(out)]) == 0
     text = capsys.readouterr().out
+    assert "card readers:               in-process" in text
     assert "patients admitted:          2" in text and "patients discharged:        2" in text
     assert "cards refused:              1" in text and ": revoked" in text
     overrides = int(next(line for line in text.splitlines() if line.startswith("fingerprint overrides")).split()[-1])
