@@ -106,3 +106,30 @@ def test_card_refuses_transactions_that_disagree_with_it(scheme) -> None:  # typ
         client.transact(LogRecord(now, LogKind.DISCHARGE, "H0923001", 0, 0, 0, 2_999_200, "A000001"))
     assert client.read_policies()[0].balance == 2_999_200
     t.close()
+
+
+def test_torn_admission_is_finished_on_the_next_check(hospital: Desk) -> None:
+    pulled = 0
+    for n in (3, 200, 10_000):  # before the journal's commit byte, after it, and no tear at all
+        hospital.cards.pop("gaya", None)
+        card, t = hospital.insert_family("gaya")
+        check = desk.check_card(hospital.ctx, t)
+        card.faults.tear_after_bytes = n
+        try:
+            a = treatment.admit(hospital.ctx, check, desk.Verification(check.serial, 0, VM.FINGER, ()), "SUR014")
+            ref = a.ref
+        except treatment.CardPulled:
+            pulled += 1
+            card.faults.tear_after_bytes = None
+            reinsert(t, card)
+            check = desk.check_card(hospital.ctx, t)
+            (ref,) = treatment.resume(hospital.ctx, check)
+        card.faults.tear_after_bytes = None
+        balance, log = _state(card)
+        assert balance == 3_000_000 - BLOCK
+        assert [r.kind for r in log if r.reference == ref] == [LogKind.ADMISSION]
+        with hospital.db.transaction() as s:
+            assert s.scalar(select(Admission).where(Admission.ref == ref)).state is AdmissionState.ADMITTED
+        treatment.discharge(hospital.ctx, check, ref, FINAL, transport=False)  # frees the member for the next round
+        t.close()
+    assert pulled == 2
