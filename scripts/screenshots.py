@@ -148,6 +148,27 @@ def walk(app: QApplication, window: MainWindow, shoot: Shooter) -> None:
     shoot.shot("16-login-hindi")
 
 
+def hospital(app: QApplication, config, out: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The hospital desk (``--hospital``) after one admission."""
+    from station.ui.hospital import HospitalWindow
+
+    window = HospitalWindow(config)
+    window.resize(1180, 760)
+    window.show()
+    try:
+        window.start()
+        for step in (None, window.open_desk, window.insert, window.check_card, window.verify, window.admit):
+            if step is not None:
+                step()
+            wait(app, lambda: window.task is None, timeout=180)
+        path = out / "17-hospital-desk.png"
+        settle(app)
+        window.grab().save(str(path))
+        return path
+    finally:
+        window.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
@@ -165,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             walk(app, window, shooter)
         finally:
             window.close()
+        shooter.saved.append(hospital(app, config, args.out))
     for path in shooter.saved:
         print(path)
     sys.stdout.flush()

@@ -1,4 +1,4 @@
-"""``station run`` with a display: the desktop app.
+"""``station run`` with a display: the desktop app (``python -m station.ui.app --hospital``: the hospital desk).
 
 By default every device is a simulator (``direct:`` card slots, ``sim:`` scanner and camera), and the
 app then also builds a simulated camp (:mod:`station.ui.simcamp`): a signed household list to
@@ -25,6 +25,7 @@ from station.config import StationConfig, add_arguments, from_args
 from station.errors import StationError
 
 if TYPE_CHECKING:
+    from station.ui.hospital import HospitalWindow
     from station.ui.window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,12 @@ class Splash(QWidget):
 class Launcher(QObject):
     """Shows the splash, imports the app's modules on a thread, then builds and shows the main window."""
 
-    def __init__(self, app: QApplication, config: StationConfig, families: int = 6, members: int = 4) -> None:
+    def __init__(self, app: QApplication, config: StationConfig, families: int = 6, members: int = 4,
+                 hospital: bool = False) -> None:
         super().__init__()
         self.app, self.config, self.families, self.members = app, config, families, members
-        self.window: MainWindow | None = None
+        self.hospital = hospital
+        self.window: MainWindow | HospitalWindow | None = None
         self.error: BaseException | None = None
         self.splash = Splash()
         self.splash.show()
@@ -110,7 +113,7 @@ class Launcher(QObject):
 
     def _preload(self) -> None:
         try:
-            for name in HEAVY_MODULES:
+            for name in HEAVY_MODULES + (("station.ui.hospital",) if self.hospital else ()):
                 importlib.import_module(name)
         except BaseException as exc:  # shown on the splash instead of dying silently on a thread
             self.error = exc
@@ -122,8 +125,17 @@ class Launcher(QObject):
         if self.error is not None:
             self.splash.label.setText(f"The station could not start: {self.error}")
             return
-        self.window = build_window(self.app, self.config, self.families, self.members)
-        self.window.show()
+        if self.hospital:
+            from station.ui.hospital import HospitalWindow
+
+            _fonts(self.app)
+            hospital_window = HospitalWindow(self.config)
+            hospital_window.show()
+            hospital_window.start()
+            self.window = hospital_window
+        else:
+            self.window = build_window(self.app, self.config, self.families, self.members)
+            self.window.show()
         self.splash.close()
 
 
@@ -131,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="station run", description="The enrolment station desktop app")
     add_arguments(parser)
     parser.add_argument("--families", type=int, default=6, help="households on a new simulated list")
+    parser.add_argument("--hospital", action="store_true", help="the hospital insurance desk instead of the camp")
     args = parser.parse_args(list(argv) if argv is not None else [])
     try:
         config = from_args(args)
@@ -139,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     app = QApplication.instance() or QApplication(["station"])
     app.setApplicationName("Enrolment station")
-    launcher = Launcher(app, config, families=args.families)  # type: ignore[arg-type]
+    launcher = Launcher(app, config, families=args.families, hospital=args.hospital)  # type: ignore[arg-type]
     code = int(app.exec())
     del launcher
     return code

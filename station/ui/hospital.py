@@ -1,0 +1,326 @@
+"""Hospital mode: the insurance desk of an empanelled hospital (``station run --hospital``).
+
+Open the desk (staff login + hospital card PIN), insert a family card and check it (authenticity,
+policy, balance), verify the patient's finger against the card, admit on a package (block), and at
+discharge debit the final amount — each step the Qt-free core's (:mod:`station.hospital`), run off the
+UI thread. On simulators, :class:`HospitalSim` first runs a small camp to issue real family cards and
+makes the hospital card, package list and trust files the scheme, district and insurer would send.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from biometrics.fingers import FingerPosition
+from cardlib import direct
+from cardlib.transport import Transport, open_transport
+from station.config import StationConfig
+from station.hospital import desk, treatment
+from station.hospital.rules import HospitalRules, packages
+from station.storage import Database
+from station.ui.common import Banner, explain
+from station.ui.tasks import TaskRunner
+
+FAMILY_SLOT, HOSPITAL_SLOT = "hospital-family", "hospital-authority"
+
+
+class HospitalSim:
+    """Issued family cards, a hospital card and the hospital station's files, all on simulators."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.hospital_dir = root / "hospital"
+        self.world = None
+        self.db: Database | None = None
+        self.trust = None
+        self.clock = None
+
+    def prepare(self, progress) -> None:  # type: ignore[no-untyped-def]
+        from keymgmt import hierarchy, revocation
+        from station.demo import hospital as demo
+        from station.demo.camp import run_demo
+        from station.demo.readers import InProcessReaders
+        from station.demo.world import SimWorld
+        from station.hospital.trust import HospitalTrust
+
+        camp = self.root / "camp"
+        if not (self.hospital_dir / "hospital.db").exists():
+            progress(0, 3, "Issuing family cards at a simulated camp")
+            run_demo(camp, families=1, members=2, log=lambda line: None, readers=InProcessReaders(prefix="hcamp-"))
+            world = SimWorld.open(camp / "world")
+            progress(1, 3, "Making the hospital card and the package list")
+            state = self.hospital_dir / "cards" / "hospital.card"
+            state.parent.mkdir(parents=True, exist_ok=True)
+            demo.make_hospital_card(world.central, state, datetime.now(UTC).replace(microsecond=0))
+            district = hierarchy.district_signer(world.district)
+            rl = revocation.publish(district, 1, family_cards=[]).to_bytes()
+            pk = demo.write_package_list(district, self.root / "district" / "packages.json")
+            self.db, self.trust = demo.setup_station(self.hospital_dir, world.root_cert, pk, rl,
+                                                     demo.fko_directory(world.fko_state))
+        else:
+            world = SimWorld.open(camp / "world")
+            self.db = Database(f"sqlite:///{self.hospital_dir / 'hospital.db'}")
+            self.trust = HospitalTrust.load(world.root_cert, self.hospital_dir)
+        self.world = world
+        # The camp's policies start next month: the desk runs on a simulated clock inside them.
+        self.clock = demo.SimClock(datetime(2027, 1, 11, 8, 0, tzinfo=UTC))
+        progress(2, 3, "Inserting the hospital card")
+        from simulators.cards.hospital import HospitalCardOS
+
+        direct.register_card(HOSPITAL_SLOT, HospitalCardOS(self.hospital_dir / "cards" / "hospital.card"))
+        progress(3, 3, "Ready")
+
+    def urns(self) -> list[str]:
+        return [h["urn"] for h in self.world.households] if self.world else []
+
+    def insert_family_card(self, urn: str) -> None:
+        from simulators.cards.family import FamilyCardOS
+
+        direct.register_card(FAMILY_SLOT, FamilyCardOS(self.world.card_path(urn)))  # type: ignore[union-attr]
+
+    def placer(self, urn: str):  # type: ignore[no-untyped-def]
+        """The patient puts the finger the desk asks for on the glass (a fresh impression each time)."""
+        from simulators.scanner.inprocess import glass_for
+
+        glass = glass_for("hospital-desk")
+
+        def place(member: int, finger: FingerPosition, attempt: int) -> None:
+            glass.place_finger(f"{urn}/{member + 1}", finger, impression=1 + attempt)
+
+        return place
+
+
+class HospitalWindow(QMainWindow):
+    def __init__(self, config: StationConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.sim = HospitalSim(config.data_dir / "sim-hospital")
+        self.runner = TaskRunner(max_threads=1)
+        self.ctx: desk.DeskContext | None = None
+        self.check: desk.CardCheck | None = None
+        self.verification: desk.Verification | None = None
+        self.task = None
+        self.scanner = None
+        self.setWindowTitle(self.tr("Enrolment station — hospital desk (simulators)"))
+        self.banner = Banner()
+        self.banner.setObjectName("hospital_banner")
+        self.progress = QProgressBar()
+
+        self.desk_box = QGroupBox(self.tr("1. Open the desk"))
+        self.user, self.password, self.pin = QLineEdit("desk"), QLineEdit("desk-password-1"), QLineEdit("4321")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        self.open_button = QPushButton(self.tr("&Open desk"))
+        self.open_button.clicked.connect(self.open_desk)
+        form = QFormLayout(self.desk_box)
+        form.addRow(self.tr("&Login:"), self.user)
+        form.addRow(self.tr("&Password:"), self.password)
+        form.addRow(self.tr("Hospital card P&IN:"), self.pin)
+        form.addRow(self.open_button)
+
+        self.card_box = QGroupBox(self.tr("2. Family card"))
+        self.household = QComboBox()
+        self.insert_button = QPushButton(self.tr("Simulator: &insert this household's card"))
+        self.insert_button.clicked.connect(self.insert)
+        self.check_button = QPushButton(self.tr("&Check the card"))
+        self.check_button.clicked.connect(self.check_card)
+        self.card_info = QLabel()
+        self.card_info.setWordWrap(True)
+        self.members = QListWidget()
+        card = QVBoxLayout(self.card_box)
+        row = QHBoxLayout()
+        row.addWidget(self.household, 1)
+        row.addWidget(self.insert_button)
+        row.addWidget(self.check_button)
+        card.addLayout(row)
+        card.addWidget(self.card_info)
+        card.addWidget(self.members)
+
+        self.care_box = QGroupBox(self.tr("3. Patient"))
+        self.verify_button = QPushButton(self.tr("&Verify the patient's finger"))
+        self.verify_button.clicked.connect(self.verify)
+        self.package = QComboBox()
+        self.admit_button = QPushButton(self.tr("&Admit (block the package rate)"))
+        self.admit_button.clicked.connect(self.admit)
+        self.admission = QComboBox()
+        self.final = QSpinBox()
+        self.final.setRange(0, 10_000_000)
+        self.final.setSuffix(" Rs")
+        self.discharge_button = QPushButton(self.tr("&Discharge (debit the final amount)"))
+        self.discharge_button.clicked.connect(self.discharge)
+        self.days_button = QPushButton(self.tr("Simulator: three days &pass"))
+        self.days_button.clicked.connect(lambda: self.sim.clock.advance(timedelta(days=3)) if self.sim.clock else None)
+        care = QFormLayout(self.care_box)
+        care.addRow(self.verify_button)
+        care.addRow(self.tr("Pac&kage:"), self.package)
+        care.addRow(self.admit_button)
+        care.addRow(self.tr("Open ad&mission:"), self.admission)
+        care.addRow(self.tr("&Final amount:"), self.final)
+        care.addRow(self.discharge_button)
+        care.addRow(self.days_button)
+
+        body = QHBoxLayout()
+        left = QVBoxLayout()
+        left.addWidget(self.desk_box)
+        left.addWidget(self.care_box)
+        body.addLayout(left)
+        body.addWidget(self.card_box, 1)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.progress)
+        layout.addLayout(body, 1)
+        self.setCentralWidget(central)
+        self.resize(1100, 700)
+        self._enable()
+
+    # -- running -------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._run(self.sim.prepare, self._prepared)
+
+    def _prepared(self, _: object) -> None:
+        self.household.clear()
+        self.household.addItems(self.sim.urns())
+        self.package.clear()
+        for p in packages(self.sim.db):  # type: ignore[arg-type]
+            self.package.addItem(f"{p.code} — {p.name} (Rs {p.rate / 100:,.0f})", p.code)
+        self.banner.show_message(self.tr("Hospital card in its reader. Open the desk."), "info")
+
+    def _run(self, fn, on_success) -> None:  # type: ignore[no-untyped-def]
+        self.task = self.runner.start(fn, "hospital")
+        self.task.progress.connect(lambda d, t, m: (self.progress.setRange(0, max(t, 1)), self.progress.setValue(d),
+                                                    self.progress.setFormat(m)))
+        self.task.succeeded.connect(on_success)
+        self.task.failed.connect(lambda message, exc: self.banner.show_message(explain(exc), "error"))
+        self.task.ended.connect(self._ended)
+        self._enable()
+
+    def _ended(self) -> None:
+        self.task = None
+        self._enable()
+
+    def _enable(self) -> None:
+        idle = self.task is None
+        ready = self.sim.db is not None
+        self.open_button.setEnabled(idle and ready and self.ctx is None)
+        for b in (self.insert_button, self.check_button):
+            b.setEnabled(idle and self.ctx is not None)
+        self.verify_button.setEnabled(idle and self.check is not None)
+        self.admit_button.setEnabled(idle and self.verification is not None)
+        self.discharge_button.setEnabled(idle and self.check is not None and self.admission.count() > 0)
+
+    # -- steps ---------------------------------------------------------------------------------------
+    def _reader(self, slot: str) -> Transport:
+        transport = open_transport(f"direct:{slot}")
+        transport.connect()
+        return transport
+
+    def open_desk(self) -> None:
+        from biometrics.scanner import open_scanner
+
+        user, password, pin = self.user.text(), self.password.text(), self.pin.text()
+        rules = HospitalRules("H0923001", beds=5)
+
+        def work(progress):  # type: ignore[no-untyped-def]
+            self.scanner = self.scanner or open_scanner("sim:hospital-desk")
+            return desk.open_desk(self.sim.db, self.sim.hospital_dir, self.sim.trust, rules,  # type: ignore[arg-type]
+                                  self._reader(HOSPITAL_SLOT), user, password, pin, self.sim.clock)
+
+        self._run(work, self._opened)
+
+    def _opened(self, ctx: desk.DeskContext) -> None:
+        self.ctx = ctx
+        self.banner.show_message(self.tr("Desk open: {0}, hospital card of {1}.")
+                                 .format(ctx.staff.name, ctx.hospital_certificate.holder), "ok")
+
+    def insert(self) -> None:
+        self.sim.insert_family_card(self.household.currentText())
+        self.check = self.verification = None
+        self.banner.show_message(self.tr("Card inserted; press Check the card."), "info")
+        self._enable()
+
+    def check_card(self) -> None:
+        def work(progress):  # type: ignore[no-untyped-def]
+            check = desk.check_card(self.ctx, self._reader(FAMILY_SLOT), progress)  # type: ignore[arg-type]
+            treatment.resume(self.ctx, check)  # type: ignore[arg-type]
+            return check
+
+        self._run(work, self._checked)
+
+    def _checked(self, check: desk.CardCheck) -> None:
+        self.check, self.verification = check, None
+        self.card_info.setText(self.tr("Card {0} of {1} is genuine (checked in {2:.1f} ms), issued by {3}.\n"
+                                       "Policy {4}: balance Rs {5:,.0f}.").format(
+            check.serial, check.urn, check.seconds * 1000, check.issued_by, check.policy.policy_number, check.balance / 100))
+        self.members.clear()
+        self.members.addItems([f"{m.index + 1}. {m.name} ({m.gender}, {m.age}, {m.relationship})"
+                               for m in check.members])
+        self.members.setCurrentRow(0)
+        self.admission.clear()
+        for a in check.open_admissions:
+            self.admission.addItem(f"{a.reference} at {a.place_id}: Rs {a.amount / 100:,.0f}", a.reference)
+            self.final.setValue(a.amount // 100)
+        self.banner.show_message(self.tr("Card accepted."), "ok")
+
+    def verify(self) -> None:
+        index = max(self.members.currentRow(), 0)
+        check, place = self.check, self.sim.placer(self.check.urn)  # type: ignore[union-attr]
+        self._run(lambda progress: desk.verify_member(self.ctx, check, index, self.scanner, place),  # type: ignore[arg-type]
+                  self._verified)
+
+    def _verified(self, verification: desk.Verification | None) -> None:
+        self.verification = verification
+        if verification is None:
+            self.banner.show_message(self.tr("The fingerprint did not match. Try an attendant's finger or a "
+                                             "supervisor's override."), "error")
+        else:
+            self.banner.show_message(self.tr("Patient verified ({0}, {1} tries).")
+                                     .format(verification.method.value, len(verification.attempts)), "ok")
+
+    def admit(self) -> None:
+        code, check, verification = self.package.currentData(), self.check, self.verification
+        self._run(lambda progress: treatment.admit(self.ctx, check, verification, code, accept_flags=True),  # type: ignore[arg-type]
+                  self._admitted)
+
+    def _admitted(self, result: treatment.AdmissionResult) -> None:
+        self.admission.addItem(f"{result.ref}: Rs {result.blocked / 100:,.0f}", result.ref)
+        self.admission.setCurrentIndex(self.admission.count() - 1)
+        self.final.setValue(result.blocked // 100)
+        self.banner.show_message(self.tr("Admitted {0}: Rs {1:,.0f} blocked, balance Rs {2:,.0f}.")
+                                 .format(result.ref, result.blocked / 100, result.balance_after / 100), "ok")
+
+    def discharge(self) -> None:
+        ref, check, amount = self.admission.currentData(), self.check, self.final.value() * 100
+        self._run(lambda progress: treatment.discharge(self.ctx, check, ref, amount), self._discharged)  # type: ignore[arg-type]
+
+    def _discharged(self, result: treatment.DischargeResult) -> None:
+        self.admission.removeItem(self.admission.currentIndex())
+        self.banner.show_message(self.tr("Discharged {0}: Rs {1:,.0f} debited, Rs {2:,.0f} released, transport "
+                                         "Rs {3:,.0f}; balance Rs {4:,.0f}.").format(
+            result.ref, result.final_amount / 100, result.released / 100, result.transport / 100,
+            result.balance_after / 100), "ok")
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # Qt's name
+        self.runner.wait(10_000)
+        if self.scanner is not None:
+            self.scanner.close()
+        if self.sim.db is not None:
+            self.sim.db.close()
+        super().closeEvent(event)
