@@ -5,7 +5,16 @@ thread with its progress. Pressing "Write" again after a pulled card resumes whe
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from biometrics.fingers import FingerPosition
 from station.ui.backend import StationBackend
@@ -72,6 +81,9 @@ class CardPage(Screen):
         sim.setContentsMargins(0, 0, 0, 0)
         sim.addWidget(self.insert_button)
         sim.addWidget(self.pull_button)
+        self.tear = QCheckBox()
+        self.tear.setObjectName("sim_tear")
+        sim.addWidget(self.tear)
         sim.addStretch(1)
         self.sim_row.setVisible(backend.sim is not None)
         card = QVBoxLayout(self.card_box)
@@ -98,6 +110,7 @@ class CardPage(Screen):
         self.cancel_button.setText(self.tr("Ca&ncel"))
         self.insert_button.setText(self.tr("Simulator: &insert this household's card"))
         self.pull_button.setText(self.tr("Simulator: pu&ll the card out"))
+        self.tear.setText(self.tr("Simulator: pull it out in the &middle of writing"))
         self._texts()
 
     @property
@@ -168,6 +181,9 @@ class CardPage(Screen):
         self.banner.clear_message()
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
+        if self.backend.sim is not None and self.tear.isChecked():
+            self.backend.sim.pull_during_next_write()
+            self.tear.setChecked(False)
         self._run(lambda progress: self.backend.issue_card(urn, progress), self._issued, "issue card")
 
     def _issued(self, result: IssuanceResult) -> None:

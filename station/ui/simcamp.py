@@ -36,7 +36,7 @@ class SimCamp:
         self.config = config
         self.families, self.members = families, members
         self.world: SimWorld | None = None
-        self.worn: set[str] = set()  # person keys whose fingers the simulated scanner cannot read
+        self.family_card = None  # the simulated card object in the family reader, for its fault switches
 
     @property
     def enabled_for_cards(self) -> bool:
@@ -93,7 +93,13 @@ class SimCamp:
 
         assert self.world is not None
         self.world.card_path(urn).parent.mkdir(parents=True, exist_ok=True)
-        direct.register_card(self.world.family_slot, FamilyCardOS(self.world.card_path(urn)))
+        self.family_card = FamilyCardOS(self.world.card_path(urn))
+        direct.register_card(self.world.family_slot, self.family_card)
+
+    def pull_during_next_write(self, after_bytes: int = 300) -> None:
+        """The operator pulls the card out part-way through writing (the card's tear fault)."""
+        if self.family_card is not None:
+            self.family_card.faults.tear_after_bytes = after_bytes
 
     def pull_family_card(self) -> None:
         assert self.world is not None

@@ -61,6 +61,13 @@ def test_one_household_through_the_wizard(qtbot, window) -> None:  # type: ignor
     wizard = window.wizard
     assert window.stack.currentWidget() is wizard
 
+    # Esc leaves the wizard; Enter on the row opens it again.
+    qtbot.keyClick(wizard, Qt.Key.Key_Escape)
+    assert window.stack.currentWidget() is households
+    households.table.setFocus()
+    qtbot.keyClick(households.table, Qt.Key.Key_Return)
+    assert window.stack.currentWidget() is wizard
+
     # Page 1: the head's name is locked; a dependant's name can be corrected.
     members = wizard.members
     assert not (members.table.item(0, 1).flags() & Qt.ItemFlag.ItemIsEditable)
@@ -103,10 +110,17 @@ def test_one_household_through_the_wizard(qtbot, window) -> None:  # type: ignor
     qtbot.mouseClick(card.write_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: card.task is None, timeout=TASK_MS)
     assert card.banner.level == "error" and "no card" in card.banner.text().lower(), card.banner.text()
+    # Pulled out in the middle of writing (the card's tear fault): reported; reinserted, the write resumes.
+    qtbot.mouseClick(card.insert_button, Qt.MouseButton.LeftButton)
+    card.tear.setChecked(True)
+    qtbot.mouseClick(card.write_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: card.task is None, timeout=TASK_MS)
+    assert card.result is None and "pulled out while it was being used" in card.banner.text(), card.banner.text()
     qtbot.mouseClick(card.insert_button, Qt.MouseButton.LeftButton)
     qtbot.mouseClick(card.write_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: card.task is None, timeout=TASK_MS)
     assert card.result is not None, card.banner.text()
+    assert card.result.resumed_from is not None and "resumed" in card.banner.text()
     assert card.progress.value() == card.progress.maximum()
     assert card.result.card_pdf.is_file() and card.result.receipt_pdf.is_file()
     assert wizard.next_button.isEnabled()

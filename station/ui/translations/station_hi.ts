@@ -171,6 +171,10 @@ Receipt: {4}</source>
         <translation>सिम्युलेटर: कार्ड निकालें (&amp;L)</translation>
     </message>
     <message>
+        <source>Simulator: pull it out in the &amp;middle of writing</source>
+        <translation>सिम्युलेटर: लिखते समय बीच में निकालें (&amp;M)</translation>
+    </message>
+    <message>
         <source>The FKO card is locked. The Field Key Officer inserts their card in the FKO reader and places their finger when asked.</source>
         <translation>एफ़केओ कार्ड लॉक है। फ़ील्ड की ऑफ़िसर अपना कार्ड एफ़केओ रीडर में लगाएँ और कहने पर अपनी उंगली रखें।</translation>
     </message>
