@@ -118,6 +118,8 @@ def enrol_household(ctx: CampContext, world: SimWorld, urn: str, scanner, camera
             else:
                 record_exception(ctx, urn, m.seq, CaptureKind.PHOTO, ExceptionReason.DEVICE_FAILURE,
                                  note="photo check refused three pictures")
+        if len(m.fingers) >= 2 or any(e.startswith("finger:") for e in m.exceptions):
+            continue  # only the photo was missing (e.g. retaken after a damaged one was discarded)
         outcome = FingerCapture(ctx, urn, m.seq, scanner, prompt=world.finger_prompt(person), timeout=2.0).run()
         if outcome.exception is not None:
             summary.biometric_exceptions += 1

@@ -214,6 +214,23 @@ def _with_finger(template: Any, finger: FingerPosition, key: str) -> Any:
     return dataclasses.replace(template, metadata={**template.metadata, key: finger})
 
 
+def discard_captures(ctx: CampContext, urn: str, seq: int, kind: CaptureKind, reason: str) -> int:
+    """Throw away a member's stored photo or fingers (and exceptions of that kind) so they can be taken
+    again — e.g. a capture that no longer decrypts. Only before a card is under way; the household goes
+    back to ENROLLING until :func:`finish_capture`. Returns how many captures were removed."""
+    with ctx.db.transaction() as s:
+        h, m = _member(s, urn, seq)
+        captures = [c for c in m.captures if c.kind is kind]
+        exceptions = [e for e in m.exceptions if e.kind is kind]
+        for row in (*captures, *exceptions):
+            s.delete(row)
+        if h.status is HouseholdStatus.CAPTURED:
+            h.status = HouseholdStatus.ENROLLING
+        audit.record(s, ctx.op.login, "capture.discarded", f"household:{h.urn}", member=seq, kind=kind.value,
+                     captures=len(captures), exceptions=len(exceptions), reason=reason[:200])
+        return len(captures)
+
+
 def finish_capture(ctx: CampContext, urn: str) -> None:
     """Mark the household CAPTURED once every insured member is complete; say who is missing otherwise."""
     with ctx.db.transaction() as s:

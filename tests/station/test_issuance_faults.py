@@ -26,7 +26,8 @@ from station.demo.camp import DemoSummary, enrol_household, setup_station
 from station.demo.readers import AUTHORITY, FAMILY, InProcessReaders
 from station.demo.world import FKO_PERSON, SimWorld
 from station.errors import DecryptionError, StationError
-from station.storage.models import Capture, Household, HouseholdStatus, IssuanceState
+from station.storage.models import Capture, CaptureKind, Household, HouseholdStatus, IssuanceState
+from station.workflows.capture import discard_captures
 from station.workflows.fko import FkoSession, unlock_fko
 from station.workflows.issuance import IssueCard
 
@@ -179,7 +180,7 @@ def test_fko_card_pulled_before_it_counted(station: Station) -> None:
     assert_one_valid_card(station, urn)
 
 
-def test_damaged_stored_capture_stops_before_anything_is_recorded(station: Station) -> None:
+def test_damaged_stored_capture_stops_before_anything_is_recorded_then_is_retaken(station: Station) -> None:
     urn = station.captured(4)
     with station.ctx.db.transaction() as s:  # type: ignore[attr-defined]
         h = s.scalar(select(Household).where(Household.urn == urn))
@@ -191,3 +192,12 @@ def test_damaged_stored_capture_stops_before_anything_is_recorded(station: Stati
     assert station.rows(urn) == [] and station.status(urn) is HouseholdStatus.CAPTURED
     card = FamilyCard(station.world.readers.insert(FAMILY, FamilyCardOS(station.world.card_path(urn))))
     assert card.select().lifecycle is Lifecycle.BLANK  # the card was never touched
+    # As the message says: re-capture the member, then issue.
+    assert discard_captures(station.ctx, urn, 1, CaptureKind.PHOTO, "photo does not decrypt") == 1
+    assert station.status(urn) is HouseholdStatus.ENROLLING
+    station.captured(4)
+    with station.ctx.db.transaction() as s:  # type: ignore[attr-defined]
+        head = s.scalar(select(Household).where(Household.urn == urn)).head
+        assert len(head.exceptions) == 1  # the fingers' exception kept; only the photo was retaken
+    station.issue(urn)
+    assert_one_valid_card(station, urn)
