@@ -200,8 +200,9 @@ def render(
     # Firm pressure flattens ridges onto the glass: wider ridges, narrower valleys; the bias also
     # varies across the finger since no one presses evenly.
     bias = 0.35 * pressure + 0.15 * smooth_field(rng, IMPRESSION_SHAPE, 120.0)
-    # Skin is never printed the same way twice: ragged ridge edges that differ per impression.
-    bias = bias + 0.3 * smooth_field(rng, IMPRESSION_SHAPE, 3.5)
+    # Skin is never printed the same way twice: ragged ridge edges that differ per impression, and
+    # patches a few ridges wide that print drier or moister than the rest.
+    bias = bias + 0.3 * smooth_field(rng, IMPRESSION_SHAPE, 3.5) + 0.25 * smooth_field(rng, IMPRESSION_SHAPE, 35.0)
     if condition is Condition.WET:
         # Water fills the valleys: ridges spread until only thin bright lines are left between them.
         bias = bias + 0.6
@@ -214,6 +215,8 @@ def render(
     # spanning three ridges at once (which would make every print look alike to a matcher).
     ink *= _breaks(rng, 2.5, pore_amount)
     ink *= _breaks(rng, 3.5, gap_amount)
+    if condition is not Condition.WORN and rng.random() < 0.4:
+        ink *= _creases(rng, int(rng.integers(1, 4)))  # everyday creases and small scars
     if condition is Condition.WORN:
         ink *= _creases(rng, int(rng.integers(5, 10)))
         ink *= 0.7 + 0.3 * (ridges > 0.3)  # flattened ridges: flat tops print paler
