@@ -81,10 +81,13 @@ def write_daily_claims(ctx: DeskContext, day: date, out_dir: Path) -> ClaimsFile
                     "signature": (t.signature or b"").hex(),
                 } for t in a.transactions if t.state is TxnState.DONE],
             })
-        desk_flags = s.scalars(select(FraudFlag).where(FraudFlag.admission_id.is_(None)).order_by(FraudFlag.id)).all()
+        # Flags not tied to one admission (repeated overrides) go into the first file after them, once.
+        desk_flags = [f for f in s.scalars(select(FraudFlag).where(FraudFlag.admission_id.is_(None),
+                                                                   FraudFlag.file_name == "")
+                                           .order_by(FraudFlag.id)) if as_utc(f.at).date() <= day]
         other = [{"kind": f.kind.value, "card_serial": f.card_serial, "staff": f.staff, "detail": f.detail,
-                  "at": _iso(f.at)} for f in desk_flags if as_utc(f.at).date() <= day]
-        ids = [c.id for c in rows]
+                  "at": _iso(f.at)} for f in desk_flags]
+        ids, flag_ids = [c.id for c in rows], [f.id for f in desk_flags]
     body = {"format": CLAIMS_FORMAT, "hospital_id": ctx.rules.hospital_id,
             "hospital_card": ctx.hospital_serial.hex().upper(), "day": day.isoformat(), "claims": claims,
             "desk_flags": other}
@@ -99,6 +102,8 @@ def write_daily_claims(ctx: DeskContext, day: date, out_dir: Path) -> ClaimsFile
     with ctx.db.transaction() as s:
         for c in s.scalars(select(Claim).where(Claim.id.in_(ids))):
             c.state, c.file_name = ClaimState.FILED, path.name
+        for f in s.scalars(select(FraudFlag).where(FraudFlag.id.in_(flag_ids))):
+            f.file_name = path.name
         audit.record(s, ctx.staff.login, "hospital.claims_filed", f"claims:{path.name}", claims=len(ids),
                      sha256=ecc.sha256(payload).hex())
     return ClaimsFile(path, sig, len(claims), sum(len(c["flags"]) for c in claims) + len(other), day)

@@ -232,6 +232,10 @@ def check_card(ctx: DeskContext, reader: Transport, progress: ProgressFn | None 
     except CardError as exc:
         _audit(ctx, "hospital.card_refused", f"card:{serial}", reason=type(exc).__name__)
         raise CardRefused("card_error", f"the family card could not be read ({exc}); reinsert it") from None
+    except ValueError as exc:  # TLV or value that the profile does not allow: a damaged or foreign card
+        _audit(ctx, "hospital.card_refused", f"card:{serial}", reason="damaged")
+        raise CardRefused("damaged", f"card {serial} holds data the scheme's format does not allow ({exc}); "
+                          "send the family to the district kiosk") from None
     slot, policy = found
     year = ctx.now().year
     members = tuple(

@@ -156,6 +156,7 @@ class FraudFlag(Base):
     staff: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    file_name: Mapped[str] = mapped_column(String(120), default="")  # desk flags: the claims file that carried it
 
 
 class Claim(Base):

@@ -62,6 +62,8 @@ def test_flags_go_into_the_file(make_desk, tmp_path) -> None:  # type: ignore[no
     assert kinds == {FlagKind.PACKAGE_MISMATCH.value, FlagKind.REPEATED_OVERRIDES.value}
     assert got.claims[0]["verification"] == "override"
     assert [f["kind"] for f in got.desk_flags] == [FlagKind.REPEATED_OVERRIDES.value]
+    later = claims.write_daily_claims(d.ctx, d.ctx.now().date() + timedelta(days=1), tmp_path / "next")
+    assert claims.verify_claims_file(later.path, d.scheme.root_cert).desk_flags == ()  # filed once
 
 
 def test_same_card_at_two_hospitals_at_overlapping_times(make_desk, tmp_path) -> None:  # type: ignore[no-untyped-def]

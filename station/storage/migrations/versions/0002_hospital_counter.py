@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 11:45:05.921233
+Create Date: 2026-11-23 12:14:19.854956
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ def upgrade() -> None:
     sa.Column('staff', sa.String(length=64), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('file_name', sa.String(length=120), nullable=False),
     sa.ForeignKeyConstraint(['admission_id'], ['hospital_admission.id'], name=op.f('fk_hospital_flag_admission_id_hospital_admission')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hospital_flag'))
     )
