@@ -50,7 +50,11 @@ def test_one_household_through_the_wizard(qtbot, window) -> None:  # type: ignor
     world = window.backend.sim.world
     first = world.households[0]
     head, spouse = first["members"][0], first["members"][1]
-    # Search by a Devanagari name, then by URN: one row each time.
+    households.search.setText("Bodh")  # the village's name finds all its households
+    assert households.table.rowCount() == 2
+    households.search.setText("no such family")
+    assert households.table.rowCount() == 0
+    # Search by a Devanagari name, then by URN.
     households.search.setText(head["name_local"])  # QTest cannot type Devanagari; an input method would
     assert first["urn"] in [households.table.item(r, 0).text() for r in range(households.table.rowCount())]
     households.search.clear()
