@@ -57,6 +57,7 @@ class StationBackend:
         self._fko_transport = None
         self.trust: SchemeTrust | None = None
         self.fko_left: int | None = None  # issuances left on the FKO card, as last read from it
+        self.exported: BundleResult | None = None  # the camp's bundle, once exported (the camp is closed)
 
     # -- start-up ------------------------------------------------------------------------------------
     def start(self, progress: ProgressFn) -> None:
@@ -102,6 +103,7 @@ class StationBackend:
         assert self.db is not None and self.op is not None
         self.trust = self.trust or SchemeTrust.load(self.data_dir)
         self.ctx = open_camp(self.db, self.op, village_code, self.config.station_id, self.data_dir)
+        self.exported = None
         return self.ctx
 
     # -- households ----------------------------------------------------------------------------------
@@ -183,6 +185,7 @@ class StationBackend:
             raise WorkflowError("unlock the FKO card first: the bundle carries its signed ledger")
         progress(0, 1, "Reading the FKO ledger and sealing the bundle")
         result = export_bundle(self.ctx, self.fko, self.trust, self.data_dir / "bundles")
+        self.exported = result
         progress(1, 1, "Bundle written")
         return result
 

@@ -48,6 +48,7 @@ def camp_figures(backend: StationBackend) -> CampFigures:
 
 class SummaryScreen(Screen):
     back = Signal()
+    exported = Signal()
 
     def __init__(self, backend: StationBackend) -> None:
         super().__init__()
@@ -171,3 +172,4 @@ class SummaryScreen(Screen):
         self.result = result
         self.banner.show_message(self.tr("Camp bundle exported; the camp is closed."), "ok")
         self._show()
+        self.exported.emit()

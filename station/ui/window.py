@@ -41,6 +41,7 @@ class MainWindow(QMainWindow):
         self.wizard.card.fko_changed.connect(self._status)
         self.wizard.card.issued.connect(lambda _: self._status())
         self.summary.back.connect(lambda: self.show_screen(self.households))
+        self.summary.exported.connect(self._status)
 
         self.station_menu = self.menuBar().addMenu("")
         self.logout_action = QAction(self)
@@ -115,7 +116,9 @@ class MainWindow(QMainWindow):
         parts = []
         if op is not None:
             parts.append(self.tr("Operator: {0}").format(op.name))
-        if ctx is not None:
+        if ctx is not None and self.backend.exported is not None:
+            parts.append(self.tr("Camp closed: bundle exported"))
+        elif ctx is not None:
             parts.append(self.tr("Camp open ({0})").format(ctx.station_id))
         if self.backend.fko is not None:
             parts.append(self.tr("FKO unlocked: {0}").format(self.backend.fko.holder))

@@ -157,4 +157,5 @@ def test_one_household_through_the_wizard(qtbot, window) -> None:  # type: ignor
     qtbot.waitUntil(lambda: summary.result is not None or summary.banner.level == "error", timeout=TASK_MS)
     assert summary.result is not None and summary.result.path.is_file(), summary.banner.text()
     assert summary.result.cards == 1
+    assert "bundle exported" in window.who.text()
     direct.remove_card(world.family_slot)

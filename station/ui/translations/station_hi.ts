@@ -405,6 +405,10 @@ Receipt: {4}</source>
         <translation>स्टेशन (&amp;S)</translation>
     </message>
     <message>
+        <source>Camp closed: bundle exported</source>
+        <translation>शिविर बंद: बंडल निर्यात हुआ</translation>
+    </message>
+    <message>
         <source>Camp open ({0})</source>
         <translation>शिविर खुला ({0})</translation>
     </message>
