@@ -7,9 +7,11 @@ so views only connect signals and never block.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import traceback
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +20,10 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, str], None]
+
+
+def _finished(progress: ProgressFn) -> Any:
+    raise RuntimeError("this task has already run; start a new one")
 
 
 class Cancelled(Exception):
@@ -48,6 +54,8 @@ class Task(QObject):
         self.result: Any = None
         self.error: BaseException | None = None
         self.done = threading.Event()
+        # Called with the task on its own thread after ``ended`` (plain Python: no Qt connection to leak).
+        self.on_done: Callable[[Task], None] | None = None
         self._worker_progress.connect(self._relay_progress)
         self._worker_finished.connect(self._relay_finished)
 
@@ -86,6 +94,25 @@ class Task(QObject):
         else:
             self.succeeded.emit(self.result)
         self.ended.emit()
+        if self.on_done is not None:
+            self.on_done(self)
+        self._release()
+
+    def _release(self) -> None:
+        """Drop the connections and the work function once the task has reported.
+
+        A slot connected to a task often refers to the task (or to a widget holding it); Qt keeps
+        that slot alive from C++, where Python's collector cannot see the cycle, so without this
+        every finished task — a camera preview frame, say — would stay in memory for good.
+        """
+        self._fn = _finished
+        self.on_done = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # "nothing to disconnect"
+            for signal in (self.progress, self.succeeded, self.failed, self.ended, self._worker_progress,
+                           self._worker_finished):
+                with contextlib.suppress(RuntimeError, TypeError):
+                    signal.disconnect()
 
 
 class _Runnable(QRunnable):
@@ -109,7 +136,7 @@ class TaskRunner:
     def start(self, fn: Callable[[ProgressFn], Any], name: str = "task") -> Task:
         task = Task(fn, name)
         self._running.add(task)
-        task.ended.connect(lambda: self._running.discard(task))
+        task.on_done = self._running.discard
         self.pool.start(_Runnable(task))
         return task
 
