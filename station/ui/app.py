@@ -129,6 +129,11 @@ class Launcher(QObject):
             from station.ui.hospital import HospitalWindow
 
             _fonts(self.app)
+            if self.config.language != "en":
+                from station.ui.i18n import LanguageSwitcher
+
+                self.languages = LanguageSwitcher(self.app)
+                self.languages.switch(self.config.language)  # texts are set once, when the window is built
             hospital_window = HospitalWindow(self.config)
             hospital_window.show()
             hospital_window.start()

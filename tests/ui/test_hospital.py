@@ -52,3 +52,20 @@ def test_admit_and_discharge_at_the_hospital_desk(qtbot, tmp_path: Path, monkeyp
     assert window.check.balance == balance - 720_000 - window.ctx.rules.transport_per_visit
     assert window.check.open_admissions == ()
     window.close()
+
+
+def test_the_hospital_desk_in_hindi(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QApplication
+
+    from station.ui.i18n import LanguageSwitcher
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    languages = LanguageSwitcher(QApplication.instance())
+    languages.switch("hi")
+    try:
+        window = HospitalWindow(make_config(tmp_path / "station"))
+        qtbot.addWidget(window)
+        assert window.open_button.text() == "डेस्क खोलें (&O)"
+        assert window.check_button.text() == "कार्ड जाँचें (&C)"
+    finally:
+        languages.switch("en")

@@ -305,6 +305,115 @@ Receipt: {4}</source>
     </message>
 </context>
 <context>
+    <name>HospitalWindow</name>
+    <message>
+        <source>&amp;Admit (block the package rate)</source>
+        <translation>भर्ती करें (पैकेज राशि रोकें) (&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Check the card</source>
+        <translation>कार्ड जाँचें (&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Discharge (debit the final amount)</source>
+        <translation>छुट्टी दें (अंतिम राशि काटें) (&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Final amount:</source>
+        <translation>अंतिम राशि (&amp;F):</translation>
+    </message>
+    <message>
+        <source>&amp;Login:</source>
+        <translation>लॉगिन (&amp;L):</translation>
+    </message>
+    <message>
+        <source>&amp;Open desk</source>
+        <translation>डेस्क खोलें (&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>पासवर्ड (&amp;P):</translation>
+    </message>
+    <message>
+        <source>&amp;Verify the patient's finger</source>
+        <translation>मरीज़ की उंगली सत्यापित करें (&amp;V)</translation>
+    </message>
+    <message>
+        <source>1. Open the desk</source>
+        <translation>1. डेस्क खोलें</translation>
+    </message>
+    <message>
+        <source>2. Family card</source>
+        <translation>2. परिवार कार्ड</translation>
+    </message>
+    <message>
+        <source>3. Patient</source>
+        <translation>3. मरीज़</translation>
+    </message>
+    <message>
+        <source>Admitted {0}: Rs {1:,.0f} blocked, balance Rs {2:,.0f}.</source>
+        <translation>{0} भर्ती: Rs {1:,.0f} रोके गए, शेष Rs {2:,.0f}।</translation>
+    </message>
+    <message>
+        <source>Card accepted.</source>
+        <translation>कार्ड स्वीकार हुआ।</translation>
+    </message>
+    <message>
+        <source>Card inserted; press Check the card.</source>
+        <translation>कार्ड लगाया गया; "कार्ड जाँचें" दबाएँ।</translation>
+    </message>
+    <message>
+        <source>Card {0} of {1} is genuine (checked in {2:.1f} ms), issued by {3}.
+Policy {4}: balance Rs {5:,.0f}.</source>
+        <translation>{1} का कार्ड {0} असली है ({2:.1f} ms में जाँचा गया), जारीकर्ता {3}।
+पॉलिसी {4}: शेष Rs {5:,.0f}।</translation>
+    </message>
+    <message>
+        <source>Desk open: {0}, hospital card of {1}.</source>
+        <translation>डेस्क खुला: {0}, {1} का अस्पताल कार्ड।</translation>
+    </message>
+    <message>
+        <source>Discharged {0}: Rs {1:,.0f} debited, Rs {2:,.0f} released, transport Rs {3:,.0f}; balance Rs {4:,.0f}.</source>
+        <translation>{0} को छुट्टी: Rs {1:,.0f} काटे गए, Rs {2:,.0f} लौटाए गए, यात्रा भत्ता Rs {3:,.0f}; शेष Rs {4:,.0f}।</translation>
+    </message>
+    <message>
+        <source>Enrolment station — hospital desk (simulators)</source>
+        <translation>नामांकन स्टेशन — अस्पताल डेस्क (सिम्युलेटर)</translation>
+    </message>
+    <message>
+        <source>Hospital card P&amp;IN:</source>
+        <translation>अस्पताल कार्ड पिन (&amp;I):</translation>
+    </message>
+    <message>
+        <source>Hospital card in its reader. Open the desk.</source>
+        <translation>अस्पताल कार्ड रीडर में है। डेस्क खोलें।</translation>
+    </message>
+    <message>
+        <source>Open ad&amp;mission:</source>
+        <translation>खुली भर्ती (&amp;M):</translation>
+    </message>
+    <message>
+        <source>Pac&amp;kage:</source>
+        <translation>पैकेज (&amp;K):</translation>
+    </message>
+    <message>
+        <source>Patient verified ({0}, {1} tries).</source>
+        <translation>मरीज़ सत्यापित ({0}, {1} प्रयास)।</translation>
+    </message>
+    <message>
+        <source>Simulator: &amp;insert this household's card</source>
+        <translation>सिम्युलेटर: इस परिवार का कार्ड लगाएँ (&amp;I)</translation>
+    </message>
+    <message>
+        <source>Simulator: three days &amp;pass</source>
+        <translation>सिम्युलेटर: तीन दिन बीतें (&amp;P)</translation>
+    </message>
+    <message>
+        <source>The fingerprint did not match. Try an attendant's finger or a supervisor's override.</source>
+        <translation>फिंगरप्रिंट मेल नहीं खाया। परिचारक की उंगली या पर्यवेक्षक की अनुमति आज़माएँ।</translation>
+    </message>
+</context>
+<context>
     <name>HouseholdsScreen</name>
     <message>
         <source>&amp;Back to set-up</source>
