@@ -180,7 +180,9 @@ def test_protected_response_layout_matches_reference() -> None:
 def test_round_trip_any_length(size: int) -> None:
     data = os.urandom(size)
     wrapped = scp.protect_command(KEYS, 3, HEADER, data)
-    assert data not in wrapped or size == 0
+    # A short random plaintext can turn up in the ciphertext by chance (1 byte: ~1 run in 10);
+    # from 8 bytes on, finding it there means it was not encrypted.
+    assert data not in wrapped or size < 8
     assert scp.unprotect_command(KEYS, 3, HEADER, wrapped) == data
     resp = scp.protect_response(KEYS, 3, data, 0x9000)
     assert scp.unprotect_response(KEYS, 3, resp, 0x9000) == data
