@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,8 +20,8 @@ from biometrics import cardtemplate
 from biometrics.minutiae import FingerprintTemplate, Minutia, MinutiaType
 from cardlib import authority as ca
 from cardlib import direct
-from cardlib.family import FamilyCard
-from cardlib.model import Family, Gender, Member, Relationship, Urn
+from cardlib.family import FamilyCard, family_digest
+from cardlib.model import Activation, CardSerial, Family, Gender, Member, Relationship, Urn
 from cardlib.transport import Transport, open_transport
 from keymgmt import hierarchy
 from keymgmt.store import FileKeyStore
@@ -146,3 +146,28 @@ def new_family_card(card_key_source, fam: Family | None = None) -> FamilyCardOS:
         client = FamilyCard(t)
         client.personalise(fam or family(), card_key_source(client.serial().value))
     return card
+
+
+def district_key(world: World) -> Callable[[bytes], bytes]:
+    """The key source (serial -> key) of family cards of the test district, for ``new_family_card``."""
+    return lambda serial: hierarchy.family_card_key(world.district, serial)
+
+
+def unlocked_fko(transport: Transport) -> ca.FkoCard:
+    """The FKO card on ``transport``, selected and unlocked by a fresh impression of the officer's finger."""
+    fko = ca.FkoCard(transport)
+    fko.select()
+    fko.unlock(finger(OFFICER_FINGER, impression=1))
+    return fko
+
+
+def issue(
+    fko: ca.FkoCard, family_transport: Transport, fam: Family, time: datetime = NOW
+) -> ca.IssuanceAuthorisation:
+    """One issuance as at a camp: the FKO authenticates and authorises the card, which is then activated."""
+    fc = FamilyCard(family_transport)
+    fc.authenticate(fko)
+    serial = fc.serial().value
+    auth = fko.authorise_issuance(serial, fam.urn.value, family_digest(fam), "CAMP-01", time)
+    fc.activate(Activation(CardSerial(fko.info().serial), auth.number, time, auth.activation_cryptogram))
+    return auth

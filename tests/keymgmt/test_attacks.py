@@ -35,14 +35,17 @@ from tests.keymgmt.cards import (
     OFFICER_FINGER,
     PASSPHRASE,
     PIN,
+    district_key,
     family,
     finger,
     inserted,
+    issue,
     make_world,
     new_district_card,
     new_family_card,
     new_fko,
     new_hospital_card,
+    unlocked_fko,
 )
 
 
@@ -51,26 +54,11 @@ def world(tmp_path_factory):
     return make_world(tmp_path_factory.mktemp("attack-world"))
 
 
-def keyed_by(world):
-    return lambda serial: hierarchy.family_card_key(world.district, serial)
-
-
-def issue(fko: ca.FkoCard, family_transport, fam) -> ca.IssuanceAuthorisation:
-    fc = FamilyCard(family_transport)
-    fc.authenticate(fko)
-    serial = fc.serial().value
-    auth = fko.authorise_issuance(serial, fam.urn.value, family_digest(fam), "CAMP-01", NOW)
-    fc.activate(Activation(CardSerial(fko.info().serial), auth.number, NOW, auth.activation_cryptogram))
-    return auth
-
-
 def activated_family_card(world) -> FamilyCardOS:
     fam = family("09230100101000071")
-    card = new_family_card(keyed_by(world), fam)
+    card = new_family_card(district_key(world), fam)
     with inserted(new_fko(world)) as ft, inserted(card) as famt:
-        fko = ca.FkoCard(ft)
-        fko.select()
-        fko.unlock(finger(OFFICER_FINGER, impression=1))
+        fko = unlocked_fko(ft)
         issue(fko, famt, fam)
     return card
 
@@ -231,7 +219,7 @@ def policy(balance: int) -> Policy:
 
 
 def test_replayed_protected_response_is_rejected_and_the_write_is_not_believed(world) -> None:
-    card = new_family_card(keyed_by(world))
+    card = new_family_card(district_key(world))
     middle = ReplayingMiddleman(card)
     with inserted(new_hospital_card(world)) as ht, inserted(middle) as famt:
         hosp = unlocked(ht, ca.HospitalCard)
@@ -291,7 +279,7 @@ def test_no_secret_reaches_logs_or_exception_text_through_a_whole_day(world, cap
     officer, stranger = finger(OFFICER_FINGER, impression=1), finger(4242, impression=1)
     fko_card, desk_card, hosp_card = new_fko(world, issuances=3), new_district_card(world), new_hospital_card(world)
     fam = family("09230100101000073")
-    fam_card = new_family_card(keyed_by(world), fam)
+    fam_card = new_family_card(district_key(world), fam)
     rogue_card = new_family_card(lambda serial: os.urandom(16))  # a guessed key
     with (inserted(fko_card) as ft, inserted(desk_card) as dt, inserted(hosp_card) as ht,
           inserted(fam_card) as famt, inserted(rogue_card) as rt):
@@ -359,7 +347,7 @@ def test_recharge_torn_at_every_byte_leaves_the_old_or_the_new_state(world, tmp_
     fam = family("09230100101000074")
     with inserted(fko_card) as ft, inserted(desk_card) as dt:
         fko = unlocked(ft, ca.FkoCard)
-        with inserted(new_family_card(keyed_by(world), fam)) as famt:
+        with inserted(new_family_card(district_key(world), fam)) as famt:
             issue(fko, famt, fam)
         old = fko.info()
         desk = unlocked(dt, ca.DistrictCard)

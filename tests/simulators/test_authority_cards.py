@@ -18,7 +18,6 @@ from cardlib.errors import (
     VerificationFailed,
 )
 from cardlib.family import FamilyCard, family_digest
-from cardlib.model import Activation, CardSerial
 from cardlib.secure import AuthenticationFailed
 from keymgmt import ecc, hierarchy, issuance, revocation, scp
 from keymgmt.errors import RevokedError
@@ -28,15 +27,18 @@ from tests.keymgmt.cards import (
     NOW,
     OFFICER_FINGER,
     PIN,
+    district_key,
     family,
     finger,
     inserted,
+    issue,
     make_world,
     new_district_card,
     new_family_card,
     new_fko,
     new_hospital_card,
     reinsert,
+    unlocked_fko,
 )
 
 
@@ -45,28 +47,13 @@ def world(tmp_path_factory):
     return make_world(tmp_path_factory.mktemp("world"))
 
 
-def district_key(world):
-    return lambda serial: hierarchy.family_card_key(world.district, serial)
-
-
-def issue_one(fko: ca.FkoCard, family_transport, fam, time=NOW) -> ca.IssuanceAuthorisation:
-    fc = FamilyCard(family_transport)
-    fc.authenticate(fko)
-    serial = fc.serial()
-    auth = fko.authorise_issuance(serial.value, fam.urn.value, family_digest(fam), "CAMP-01", time)
-    fc.activate(Activation(CardSerial(fko.info().serial), auth.number, time, auth.activation_cryptogram))
-    return auth
-
-
 def test_fko_issuance_end_to_end(world) -> None:
     fko_card, fam = new_fko(world), family()
     fam_card = new_family_card(district_key(world), fam)
     with inserted(fko_card) as ft, inserted(fam_card) as famt:
-        fko = ca.FkoCard(ft)
-        fko.select()
-        fko.unlock(finger(OFFICER_FINGER, impression=1))
+        fko = unlocked_fko(ft)
         cert = fko.verified_certificate(world.root, NOW)
-        auth = issue_one(fko, famt, fam)
+        auth = issue(fko, famt, fam)
         info = fko.info()
         assert (info.counter, info.next_number, info.ledger_count) == (299, 2, 1)
         assert FamilyCard(famt).read_activation() is not None
@@ -185,13 +172,11 @@ def test_fko_counter_tearing_sweep_never_refunds_or_goes_negative(world) -> None
 def test_recharge_verifies_archives_and_resets(world, tmp_path) -> None:
     fko_card, desk_card = new_fko(world, issuances=3), new_district_card(world)
     with inserted(fko_card) as ft, inserted(desk_card) as dt:
-        fko, desk = ca.FkoCard(ft), ca.DistrictCard(dt)
-        fko.select()
-        fko.unlock(finger(OFFICER_FINGER, impression=1))
+        fko, desk = unlocked_fko(ft), ca.DistrictCard(dt)
         for i in range(2):
             fam = family(f"0923010010100002{i}")
             with inserted(new_family_card(district_key(world), fam)) as famt:
-                issue_one(fko, famt, fam, NOW + timedelta(minutes=i))
+                issue(fko, famt, fam, NOW + timedelta(minutes=i))
         desk.select()
         desk.verify_pin(PIN)
         record = ca.recharge_fko(fko, desk, world.root, tmp_path / "archive", issuances=300)
@@ -213,12 +198,10 @@ def test_second_recharge_never_overwrites_an_archived_ledger(world, tmp_path) ->
     """Two recharges with no issuance between them: the first archive (the only record) must survive."""
     fko_card, desk_card = new_fko(world, issuances=3), new_district_card(world)
     with inserted(fko_card) as ft, inserted(desk_card) as dt:
-        fko, desk = ca.FkoCard(ft), ca.DistrictCard(dt)
-        fko.select()
-        fko.unlock(finger(OFFICER_FINGER, impression=1))
+        fko, desk = unlocked_fko(ft), ca.DistrictCard(dt)
         fam = family("09230100101000025")
         with inserted(new_family_card(district_key(world), fam)) as famt:
-            issue_one(fko, famt, fam)
+            issue(fko, famt, fam)
         desk.select()
         desk.verify_pin(PIN)
         first = ca.recharge_fko(fko, desk, world.root, tmp_path / "archive")
@@ -233,12 +216,10 @@ def test_ledger_edited_on_disk_is_detected_at_recharge(world, tmp_path) -> None:
     state = tmp_path / "fko.card"
     fko_card, desk_card = new_fko(world, state=state, issuances=5), new_district_card(world)
     with inserted(fko_card) as ft:
-        fko = ca.FkoCard(ft)
-        fko.select()
-        fko.unlock(finger(OFFICER_FINGER, impression=1))
+        fko = unlocked_fko(ft)
         fam = family("09230100101000031")
         with inserted(new_family_card(district_key(world), fam)) as famt:
-            issue_one(fko, famt, fam)
+            issue(fko, famt, fam)
     image = bytearray(load_state(state, "fko", FkoCardOS.eeprom_size))
     at = image.index(b"09230100101000031")
     image[at : at + 17] = b"09230100101000099"  # a family that never got a card
@@ -315,9 +296,7 @@ def test_expired_or_backdated_fko_refuses(world) -> None:
     fko_card = new_fko(world, days=30)
     fam = family()
     with inserted(fko_card) as ft, inserted(new_family_card(district_key(world), fam)) as famt:
-        fko = ca.FkoCard(ft)
-        fko.select()
-        fko.unlock(finger(OFFICER_FINGER, impression=1))
+        fko = unlocked_fko(ft)
         fc = FamilyCard(famt)
         fc.authenticate(fko)
         with pytest.raises(ca.AuthorityCardError, match="validity"):
