@@ -7,11 +7,9 @@ matcher is the real one while the tests stay fast.
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,10 +17,9 @@ from pathlib import Path
 from biometrics import cardtemplate
 from biometrics.minutiae import FingerprintTemplate, Minutia, MinutiaType
 from cardlib import authority as ca
-from cardlib import direct
 from cardlib.family import FamilyCard, family_digest
 from cardlib.model import Activation, CardSerial, Family, Gender, Member, Relationship, Urn
-from cardlib.transport import Transport, open_transport
+from cardlib.transport import Transport
 from keymgmt import hierarchy
 from keymgmt.store import FileKeyStore
 from simulators.cards.district import DistrictCardOS
@@ -30,11 +27,14 @@ from simulators.cards.family import FamilyCardOS
 from simulators.cards.fko import FkoCardOS
 from simulators.cards.hospital import HospitalCardOS
 
+# One card-slot helper for all card tests; re-exported because the authority-card suites import it from here.
+from tests.cardlib.family_samples import inserted as inserted
+from tests.cardlib.family_samples import reinsert as reinsert
+
 PASSPHRASE = "correct horse battery"
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 DISTRICT = "0923"
 PIN = "246810"
-_slots = itertools.count()
 
 
 def finger(seed: int, impression: int = 0) -> bytes:
@@ -82,24 +82,6 @@ def make_world(base: Path) -> World:
     hierarchy.create_scheme(central, "RSBY", "Test scheme", now=NOW - timedelta(days=60))
     hierarchy.create_district(central, district, DISTRICT, "Test district", now=NOW - timedelta(days=60))
     return World(base, central, district)
-
-
-@contextmanager
-def inserted(card: direct.CardObject) -> Iterator[Transport]:
-    name = f"auth-test-{next(_slots)}"
-    direct.register_card(name, card)
-    transport = open_transport(f"direct:{name}")
-    transport.connect()
-    try:
-        yield transport
-    finally:
-        transport.close()
-        direct.unregister(name)
-
-
-def reinsert(transport: Transport, card: direct.CardObject) -> None:
-    direct.register_card(transport.reader_name, card)
-    transport.connect()
 
 
 def new_fko(world: World, state: Path | None = None, issuances: int = 300, days: int = 365) -> FkoCardOS:
