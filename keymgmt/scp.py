@@ -92,6 +92,13 @@ def _check_bytes(value: bytes, what: str, size: int | None = None) -> None:
         raise KeyFormatError(f"{what} must be {size} bytes long, got {len(value)}")
 
 
+def _check_serial(serial: bytes, what: str) -> None:
+    """A card serial diversifies a key: bytes, 1 to 32 of them (the CMAC-KDF context field)."""
+    _check_bytes(serial, what)
+    if not 1 <= len(serial) <= 32:
+        raise KeyFormatError(f"card serial must be 1-32 bytes long, got {len(serial)}")
+
+
 def aes_cmac(key: bytes, message: bytes) -> bytes:
     """AES-CMAC (NIST SP 800-38B), full 16-byte tag."""
     _check_key(key)
@@ -170,18 +177,14 @@ def derive_district_family_key(scheme_master: bytes, district_code: str) -> byte
 def derive_authority_admin_key(admin_master: bytes, card_serial: bytes) -> bytes:
     """The admin key of one authority card (unblock, recharge), from the district admin master."""
     _check_key(admin_master, "district admin master")
-    _check_bytes(card_serial, "authority card serial")
-    if not 1 <= len(card_serial) <= 32:
-        raise KeyFormatError(f"card serial must be 1-32 bytes long, got {len(card_serial)}")
+    _check_serial(card_serial, "authority card serial")
     return kdf_cmac(admin_master, LABEL_AUTHORITY_ADMIN, card_serial, CARD_KEY_SIZE)
 
 
 def derive_card_key(master: bytes, serial: bytes) -> bytes:
     """The 16-byte static key of the family card with this serial, from its district family master."""
     _check_key(master, "district family master")
-    _check_bytes(serial, "card serial")
-    if not 1 <= len(serial) <= 32:
-        raise KeyFormatError(f"card serial must be 1-32 bytes long, got {len(serial)}")
+    _check_serial(serial, "card serial")
     return kdf_cmac(master, LABEL_CARD_KEY, serial, CARD_KEY_SIZE)
 
 
