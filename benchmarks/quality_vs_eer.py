@@ -30,7 +30,7 @@ from biometrics.quality import assess  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fingerprints"
 DEFAULT_SETS = ("fvc2002/DB1_B:500", "fvc2002/DB2_B:569", "fvc2004/DB1_B:500")
-GATES = (0, 20, 30, 40, 50, 60)
+GATES = (0, 40, 60, 70, 75, 80, 85)
 
 
 # --- a small baseline matcher (for measuring extraction, not for the product) ---------------------

@@ -9,7 +9,7 @@ geometric mean of four measures, each mapped to 0..1, so one very bad measure si
 - moisture: the share of ridge (dark) pixels; wet fingers merge ridges, dry ones break them;
 - minutiae: how many reliable minutiae were found.
 
-How the score relates to match rates on the shared FVC data is in docs/fingerprint-extraction.md.
+How the score relates to match rates on the shared FVC data is in docs/fingerprint.md.
 """
 
 from __future__ import annotations

@@ -86,3 +86,55 @@ def test_fvc_image_gives_a_plausible_template(fvc_dir):
         assert 0 <= m.x < template.width and 0 <= m.y < template.height
         assert 0 <= m.angle < 2 * np.pi
         assert 1 <= m.quality <= 100
+
+
+def _fvc_eer(templates: list, fingers: list[int]) -> tuple[float, float, float]:
+    """EER, median genuine score and the largest impostor score over every pair of ``templates``."""
+    from biometrics.evaluate import rates
+    from biometrics.matching.consolidation import similarities, stack
+    from biometrics.matching.cylinders import prepare
+
+    prepared = [prepare(t) for t in templates]
+    genuine, impostor = [], []
+    for a in range(len(prepared) - 1):
+        row = similarities(prepared[a], stack(prepared[a + 1:]))
+        for b, s in zip(range(a + 1, len(prepared)), row, strict=True):
+            (genuine if fingers[a] == fingers[b] else impostor).append(float(s))
+    return rates(np.array(genuine), np.array(impostor)).eer, float(np.median(genuine)), max(impostor)
+
+
+def test_fvc_genuine_and_impostor_scores_stay_separated(fvc_dir):
+    # Half of FVC2002 DB1_B (5 fingers x 8 impressions: 140 genuine, 640 impostor comparisons), a few
+    # seconds. The whole set measures 1.8 % EER (benchmarks/fingerprint.py); a collapse of any stage
+    # (segmentation, enhancement, minutiae, cylinders, consolidation) pushes this well above 5 %.
+    folder = fvc_dir("fvc2002/DB1_B")
+    paths = sorted(p for p in folder.glob("*_*.tif") if 101 <= int(p.stem.split("_")[0]) <= 105)
+    assert len(paths) == 40
+    templates = [extract(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE), dpi=500) for p in paths]
+    fingers = [int(p.stem.split("_")[0]) for p in paths]
+    eer, genuine_median, _worst_impostor = _fvc_eer(templates, fingers)
+    assert eer < 0.05, f"EER {100 * eer:.1f} % on half of FVC2002 DB1_B: genuine/impostor separation collapsed"
+    from biometrics.matching import THRESHOLDS
+
+    assert genuine_median > THRESHOLDS[0.0001]
+
+
+def test_another_extractors_iso_records_are_matched(shared_data):
+    # SecuGen ISO/IEC 19794-2 records of FVC2002 DB1_B: decoding alone, so this runs in about a second.
+    from biometrics import iso19794
+
+    folder = shared_data / "fingerprints" / "iso19794-2-secugen" / "fvc2002" / "DB1_B"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} not present")
+    paths = sorted(folder.glob("*.iso"))
+    templates = [iso19794.decode(p.read_bytes()) for p in paths]
+    eer, _median, _worst = _fvc_eer(templates, [int(p.stem.split("_")[0]) for p in paths])
+    assert eer < 0.04, f"EER {100 * eer:.1f} % on SecuGen records of FVC2002 DB1_B (measured 1.1 %)"
+
+
+def test_a_569_dpi_capture_keeps_its_resolution(fvc_dir):
+    path = fvc_dir("fvc2002/DB2_B") / "101_1.tif"
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    template = extract(image, dpi=569)
+    assert (template.width, template.height, template.dpi) == (image.shape[1], image.shape[0], 569)
+    assert 12 <= len(template.minutiae) <= 90
