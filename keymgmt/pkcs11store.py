@@ -111,6 +111,19 @@ class Pkcs11KeyStore(KeyStore):
         except NoSuchKey:
             raise self._missing(label, kind) from None
 
+    def _sign(
+        self, label: str, key_type: KeyType, object_class: ObjectClass, kind: str, message: bytes,
+        mechanism: Mechanism, failed_to: str,
+    ) -> bytes:
+        """C_Sign with a token key; a token error says what failed, never the data or the key."""
+        with self._lock:
+            key = self._key(label, key_type, object_class, kind)
+            try:
+                return bytes(key.sign(message, mechanism=mechanism))
+            except PKCS11Error as exc:
+                failure = f"{self.description} failed to {failed_to} ({type(exc).__name__})"
+                raise KeyStoreError(failure) from None
+
     def _exists(self, label: str) -> bool:
         return any(True for _ in self._s().get_objects({Attribute.LABEL: label}))
 
@@ -144,12 +157,8 @@ class Pkcs11KeyStore(KeyStore):
             self._s().create_object(template)
 
     def cmac(self, label: str, message: bytes) -> bytes:
-        with self._lock:
-            key = self._key(label, KeyType.AES, ObjectClass.SECRET_KEY, "AES key")
-            try:
-                return bytes(key.sign(message, mechanism=Mechanism.AES_CMAC))
-            except PKCS11Error as exc:
-                raise KeyStoreError(f"{self.description} failed to compute a CMAC ({type(exc).__name__})") from None
+        return self._sign(label, KeyType.AES, ObjectClass.SECRET_KEY, "AES key", message, Mechanism.AES_CMAC,
+                          "compute a CMAC")
 
     # -- EC -------------------------------------------------------------------------------------------
     def generate_signing_key(self, label: str) -> bytes:
@@ -186,12 +195,7 @@ class Pkcs11KeyStore(KeyStore):
     def sign_digest(self, label: str, digest: bytes) -> bytes:
         if not isinstance(digest, bytes) or len(digest) != ecc.DIGEST_SIZE:
             raise KeyStoreError("ECDSA here signs a 32-byte SHA-256 digest")
-        with self._lock:
-            key = self._key(label, KeyType.EC, ObjectClass.PRIVATE_KEY, "signing key")
-            try:
-                return bytes(key.sign(digest, mechanism=Mechanism.ECDSA))
-            except PKCS11Error as exc:
-                raise KeyStoreError(f"{self.description} failed to sign ({type(exc).__name__})") from None
+        return self._sign(label, KeyType.EC, ObjectClass.PRIVATE_KEY, "signing key", digest, Mechanism.ECDSA, "sign")
 
     def ecdh(self, label: str, peer_point: bytes) -> bytes:
         ecc.load_point(peer_point)
