@@ -144,19 +144,27 @@ def test_audit_chain_verifies(database: Database) -> None:
         assert audit.verify_chain(s, expected_head=head).head == head
 
 
-@pytest.mark.parametrize(
-    ("tamper", "row"),
-    [
-        pytest.param("UPDATE audit_event SET detail = '{\"index\": 9}' WHERE seq = 3", 3, id="edit"),
-        pytest.param("UPDATE audit_event SET at = '2020-01-01T00:00:00.000000Z' WHERE seq = 2", 2, id="time-edit"),
-        pytest.param("DELETE FROM audit_event WHERE seq = 2", 2, id="deleted-row"),
-    ],
-)
-def test_audit_chain_detects_tampering(database: Database, tamper: str, row: int) -> None:
+def test_audit_chain_detects_edit(database: Database) -> None:
     _chain(database)
     with database.transaction() as s:
-        s.execute(text(tamper))
-    with database.transaction() as s, pytest.raises(AuditChainBroken, match=f"row {row}"):
+        s.execute(text("UPDATE audit_event SET detail = '{\"index\": 9}' WHERE seq = 3"))
+    with database.transaction() as s, pytest.raises(AuditChainBroken, match="row 3"):
+        audit.verify_chain(s)
+
+
+def test_audit_chain_detects_actor_or_time_edit(database: Database) -> None:
+    _chain(database)
+    with database.transaction() as s:
+        s.execute(text("UPDATE audit_event SET at = '2020-01-01T00:00:00.000000Z' WHERE seq = 2"))
+    with database.transaction() as s, pytest.raises(AuditChainBroken, match="row 2"):
+        audit.verify_chain(s)
+
+
+def test_audit_chain_detects_deleted_row(database: Database) -> None:
+    _chain(database)
+    with database.transaction() as s:
+        s.execute(text("DELETE FROM audit_event WHERE seq = 2"))
+    with database.transaction() as s, pytest.raises(AuditChainBroken, match="row 2"):
         audit.verify_chain(s)
 
 
