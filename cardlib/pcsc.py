@@ -201,6 +201,9 @@ class PcscTransport(Transport):
             hr, response = _call(scard.SCardTransmit, self._handle, self._protocol, list(raw))
             if hr == scard.SCARD_S_SUCCESS:
                 if not response:
+                    # Leave the card as it is: a reset on disconnect would fail on a link the reader
+                    # just dropped, and pcscd then reports the slot empty until the card is pulled.
+                    self._drop_handle(scard.SCARD_LEAVE_CARD)
                     raise CardMuteError(
                         f"the card in {self._reader!r} did not answer; remove and reinsert it"
                     )

@@ -133,11 +133,12 @@ class VpcdBridge:
                     log.info("vpcd port %d: connection lost (%s)", self.port, exc)
             finally:
                 self._close()
-            if not self.reconnect:
-                return
             if self._reattach_now:
+                # A mute card never left the reader: re-attach even when pcscd restarts would not.
                 self._reattach_now = False
                 continue
+            if not self.reconnect:
+                return
             # Stay out long enough for pcscd's poll (~0.4 s) to see the card leave, as a person would.
             self._stop.wait(self.reinsert_delay)
 

@@ -251,10 +251,18 @@ def test_mute_card_raises_card_mute(slot: Slot, card: Transport) -> None:
     with pytest.raises(CardMuteError, match="answer"):
         card.transmit(apdu(0x14))
     slot.card.faults.mute = False
-    # As the error says: connect again (the card never left the reader) and carry on.
+    # As the error says: connect again and carry on. Through vpcd the reader drops the mute card's
+    # link and re-attaches it at its next poll, so the card may need a moment to answer again.
     card.disconnect()
-    card.connect()
-    assert card.transmit(apdu(0x14)).ok
+    assert wait_until(lambda: _answers_after_connect(card), timeout=8), "the card never answered again"
+
+
+def _answers_after_connect(card: Transport) -> bool:
+    try:
+        card.connect()
+        return card.transmit(apdu(0x14)).ok
+    except (NoCardError, CardRemovedError, CardMuteError, TransportError):
+        return False
 
 
 def test_exclusive_transaction(card: Transport) -> None:
