@@ -34,7 +34,8 @@ from cardlib.errors import (
 from cardlib.transport import CardEvent, Transport, register_backend
 
 # How long a failed command waits for pcscd to confirm that the card left (its poll is ~0.4 s).
-REMOVAL_CONFIRM_S = 0.8
+# pcscd polls a reader every 0.4 s; on a loaded machine it may take a few polls to notice.
+REMOVAL_CONFIRM_S = 2.0
 _MONITOR_POLL_MS = 500
 
 _REMOVED = {scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD}

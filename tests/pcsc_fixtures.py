@@ -73,8 +73,15 @@ class PcscReader:
         return self.reader.port
 
     def insert(self, card: BridgedCard, *, quickack: bool = True, **bridge_options: float) -> VpcdBridge:
-        """Put ``card`` into the reader; returns once vpcd accepted it (pcscd sees it ~0.4 s later)."""
-        self.remove()
+        """Put ``card`` into the reader; returns once vpcd accepted it (pcscd sees it ~0.4 s later).
+
+        A card already in the reader (or torn out of it) is pulled first and pcscd is given the
+        time to see the slot empty, as with a person's hand: otherwise pcscd never notices the
+        swap and never powers the new card up.
+        """
+        if self.bridge is not None:
+            self.remove()
+            wait_reader_empty(self.reader.name)
         self.bridge = VpcdBridge(card, self.reader.port, quickack=quickack, **bridge_options)
         self.bridge.insert()
         return self.bridge
