@@ -29,6 +29,10 @@ test-slow: setup
 bench: setup
 	$(PY) benchmarks/run_all.py
 
+## Screenshots of every screen into docs/screenshots/ (offscreen, no display needed).
+screenshots: setup
+	QT_QPA_PLATFORM=offscreen $(PY) scripts/screenshots.py
+
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) ../shared/hooks/check_layers.py .
