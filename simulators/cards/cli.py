@@ -12,15 +12,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
 import simulators.cards
 from simulators.cards.os import CardOS
 from simulators.cards.storage import StateFileError
+from simulators.signals import stop_event_on_signals
 from simulators.vpcd import VpcdBridge, VpcdError
 
 _NOT_CARDS = {"os", "storage", "journal", "cli"}
@@ -65,13 +63,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, StateFileError) as exc:
         print(f"cannot make the card: {exc}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_event_on_signals()
     bridge = VpcdBridge(card, args.port, args.host)
     try:
         bridge.insert()

@@ -8,12 +8,10 @@ cards into readers with ``python -m simulators card ... --port <port>``.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from types import FrameType
 
 from simulators.pcsc.runner import PcscdError, PrivatePcscd
+from simulators.signals import stop_event_on_signals
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,13 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if args.readers < 1:
         print(f"--readers must be at least 1, got {args.readers}", file=sys.stderr)
         return 2
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_event_on_signals()
     daemon = PrivatePcscd(args.dir, args.readers, debug=args.debug)
     try:
         daemon.start()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from pathlib import Path
 
 
@@ -28,10 +26,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from simulators.scanner.control import ControlServer
     from simulators.scanner.server import ScannerSimulator
+    from simulators.signals import stop_event_on_signals
 
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_event_on_signals()
     if args.bank is not None:
         args.bank.mkdir(parents=True, exist_ok=True)
     sim = ScannerSimulator(args.link, args.bank).start()
