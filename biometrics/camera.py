@@ -13,7 +13,6 @@ photo check and the card crop are :func:`biometrics.photo.check_photo`'s job, no
 from __future__ import annotations
 
 import glob
-import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from biometrics.errors import BiometricsError
+from biometrics.registry import BackendRegistry
 
 
 class CameraError(BiometricsError):
@@ -252,38 +252,24 @@ def _open_opencv(rest: str) -> Camera:
 
 CameraFactory = Callable[[str], Camera]
 
-_lock = threading.Lock()
-_backends: dict[str, CameraFactory] = {}
-_HINTS = {"sim": "import simulators first (it registers the camera simulator)"}
+_registry: BackendRegistry[Camera] = BackendRegistry(
+    "camera", "'opencv:0', 'sim:faces'", CameraConfigError,
+    hints={"sim": "import simulators first (it registers the camera simulator)"},
+)
 
 
 def register_backend(scheme: str, factory: CameraFactory) -> None:
     """Make ``open_camera(f"{scheme}:...")`` call ``factory(rest_of_config)``; replaces an earlier one."""
-    if not scheme.isidentifier():
-        raise ValueError(f"camera scheme {scheme!r} must be a plain word such as 'opencv' or 'sim'")
-    with _lock:
-        _backends[scheme] = factory
+    _registry.register(scheme, factory)
 
 
 def available_backends() -> tuple[str, ...]:
-    with _lock:
-        return tuple(sorted(_backends))
+    return _registry.schemes()
 
 
 def open_camera(config: str) -> Camera:
     """Resolve ``config`` (``scheme:argument``) and return the camera, opened."""
-    scheme, sep, rest = config.partition(":")
-    with _lock:
-        factory = _backends.get(scheme.strip())
-        choices = sorted(_backends)
-    if not sep or factory is None:
-        valid = ", ".join(f"'{c}:…'" for c in choices)
-        hint = f"; for '{scheme}:' {_HINTS[scheme]}" if scheme in _HINTS and scheme not in choices else ""
-        raise CameraConfigError(
-            f"camera config {config!r} names no known camera backend; valid choices are {valid} "
-            f"(e.g. 'opencv:0', 'sim:faces'){hint}"
-        )
-    camera = factory(rest)
+    camera = _registry.resolve(config)
     camera.config = config
     camera.open()
     return camera

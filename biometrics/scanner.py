@@ -13,7 +13,6 @@ template on a card is comparable with every other whichever scanner took it.
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import numpy as np
 
 from biometrics.errors import ImageFormatError, PoorQualityError
 from biometrics.minutiae import FingerprintTemplate
+from biometrics.registry import BackendRegistry
 from biometrics.scanner_errors import ScannerConfigError
 
 DEFAULT_TIMEOUT = 10.0  # seconds an operator gets to put a finger down before the capture gives up
@@ -132,38 +132,24 @@ def template_from_image(image: CapturedImage) -> TemplateCapture:
 
 ScannerFactory = Callable[[str], Scanner]
 
-_lock = threading.Lock()
-_backends: dict[str, ScannerFactory] = {}
-_HINTS = {"sim": "import simulators first (it registers the in-process simulator)"}
+_registry: BackendRegistry[Scanner] = BackendRegistry(
+    "scanner", "'zfm:/dev/ttyUSB0', 'libfprint:0'", ScannerConfigError,
+    hints={"sim": "import simulators first (it registers the in-process simulator)"},
+)
 
 
 def register_backend(scheme: str, factory: ScannerFactory) -> None:
     """Make ``open_scanner(f"{scheme}:...")`` call ``factory(rest_of_config)``; replaces an earlier one."""
-    if not scheme.isidentifier():
-        raise ValueError(f"scanner scheme {scheme!r} must be a plain word such as 'zfm' or 'sim'")
-    with _lock:
-        _backends[scheme] = factory
+    _registry.register(scheme, factory)
 
 
 def available_backends() -> tuple[str, ...]:
-    with _lock:
-        return tuple(sorted(_backends))
+    return _registry.schemes()
 
 
 def open_scanner(config: str) -> Scanner:
     """Open the scanner named by ``config`` (``scheme:argument``)."""
-    scheme, sep, rest = config.partition(":")
-    with _lock:
-        factory = _backends.get(scheme.strip())
-        choices = sorted(_backends)
-    if not sep or factory is None:
-        valid = ", ".join(f"'{c}:…'" for c in choices)
-        hint = f"; for '{scheme}:' {_HINTS[scheme]}" if scheme in _HINTS and scheme not in choices else ""
-        raise ScannerConfigError(
-            f"scanner config {config!r} names no known scanner backend; valid choices are {valid} "
-            f"(e.g. 'zfm:/dev/ttyUSB0', 'libfprint:0'){hint}"
-        )
-    scanner = factory(rest)
+    scanner = _registry.resolve(config)
     scanner.config = config
     return scanner
 
