@@ -41,11 +41,12 @@ VILLAGE = "1001"
 SCHEME = "RSBY"
 KEY_PASS = "demo-store-passphrase"
 FKO_PERSON = "fko/officer"
-# Latin and Devanagari given names and surnames for the synthetic list.
+# Latin and Devanagari given names and family names for the synthetic list ("Devi", often seen on
+# women's names in Bihar, is not a family name: a list with "Shyam Devi" as a male head looks wrong).
 MEN = [("Ram", "राम"), ("Shyam", "श्याम"), ("Mohan", "मोहन"), ("Suresh", "सुरेश"), ("Ajay", "अजय"), ("Krishna", "कृष्ण")]
 WOMEN = [("Sita", "सीता"), ("Gita", "गीता"), ("Lakshmi", "लक्ष्मी"), ("Sunita", "सुनीता"), ("Priya", "प्रिया"),
          ("Shraddha", "श्रद्धा")]
-SURNAMES = [("Prasad", "प्रसाद"), ("Yadav", "यादव"), ("Kumar", "कुमार"), ("Devi", "देवी"), ("Manjhi", "मांझी")]
+SURNAMES = [("Prasad", "प्रसाद"), ("Yadav", "यादव"), ("Kumar", "कुमार"), ("Paswan", "पासवान"), ("Manjhi", "मांझी")]
 
 
 def urn_for(i: int) -> str:
