@@ -118,11 +118,15 @@ class Task(QObject):
 class _Runnable(QRunnable):
     def __init__(self, task: Task) -> None:
         super().__init__()
-        self.task = task
+        self.task: Task | None = task
         self.setAutoDelete(True)
 
     def run(self) -> None:
-        self.task.run_here()
+        task, self.task = self.task, None
+        # The pool deletes the runnable (and PySide its wrapper) some time after run() returns, on the
+        # worker thread: until then a kept reference would keep the finished task and its result alive.
+        if task is not None:
+            task.run_here()
 
 
 class TaskRunner:

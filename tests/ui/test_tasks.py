@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 import weakref
 
@@ -55,3 +56,20 @@ def test_finished_tasks_are_not_kept_alive_by_their_slots(qtbot) -> None:  # typ
     qtbot.wait(50)
     gc.collect()
     assert [r() for r in refs] == [None] * 5
+
+
+
+def test_signals_do_not_use_up_the_interpreters_bools(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """PySide6 6.12.0 drops a reference to True or False on every emit() and disconnect(); a camera
+    preview's worth of tasks later the interpreter aborts (bool_dealloc). pyproject.toml keeps it out."""
+    runner = TaskRunner()
+    done: list[int] = []
+    before = sys.getrefcount(True), sys.getrefcount(False)
+    for i in range(200):
+        runner.start(lambda progress, i=i: progress(1, 1, "frame") or i, f"frame {i}").succeeded.connect(done.append)
+    qtbot.waitUntil(lambda: len(done) == 200, timeout=10_000)
+    qtbot.wait(50)
+    gc.collect()
+    after = sys.getrefcount(True), sys.getrefcount(False)
+    # A few references may be held elsewhere at either moment; 200 tasks emit and disconnect ~2,000 times.
+    assert after[0] >= before[0] - 20 and after[1] >= before[1] - 20, (before, after)
