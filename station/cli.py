@@ -28,16 +28,31 @@ def _gui_available() -> bool:
         return False
 
 
+def _gui_argv(args: argparse.Namespace) -> list[str]:
+    """The app's own command line from ``station [config flags] run [--hospital]``: the same station."""
+    argv: list[str] = []
+    if getattr(args, "config", None) is not None:
+        argv += ["--config", str(args.config)]
+    for key, value in sorted(vars(args).items()):
+        if key.startswith("cfg_") and value is not None:
+            argv += [f"--{key[4:].replace('_', '-')}", str(value)]
+    if getattr(args, "hospital", False):
+        argv.append("--hospital")
+    return argv
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    hospital = bool(getattr(args, "hospital", False))
     if _has_display() and _gui_available():
         from station.ui.app import main as gui_main  # the UI engineer's entry point
 
-        return int(gui_main([]) or 0)
+        return int(gui_main(_gui_argv(args)) or 0)
     reason = "no display" if not _has_display() else "the desktop app (station.ui.app) is not installed"
-    print(f"station: {reason}; running the headless demo camp instead", file=sys.stderr)
+    what = "hospital counter demo" if hospital else "demo camp"
+    print(f"station: {reason}; running the headless {what} instead", file=sys.stderr)
     # A new folder each time, so that `make run` can be run again and again.
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    args.families, args.members, args.out, args.hospital = 3, 3, Path("demo-out") / stamp, False
+    args.families, args.members, args.out, args.hospital = 3, 3, Path("demo-out") / stamp, hospital
     args.resume, args.kill_after = False, None
     return cmd_demo(args)
 
@@ -82,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="the desktop app on the configured devices (headless demo without a display)")
+    run.add_argument("--hospital", action="store_true",
+                     help="the hospital insurance desk (without a display: the headless hospital demo)")
     run.set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="a whole camp on the simulators")
     demo.add_argument("--headless", action="store_true", help="no GUI (the only mode of the core demo)")

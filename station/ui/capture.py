@@ -10,15 +10,21 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from biometrics.fingers import FingerPosition
@@ -42,6 +48,71 @@ def finger_text(finger: FingerPosition) -> str:
              FingerPosition.LEFT_INDEX: "left index finger", FingerPosition.LEFT_MIDDLE: "left middle finger",
              FingerPosition.LEFT_RING: "left ring finger", FingerPosition.LEFT_LITTLE: "left little finger"}
     return tr(names.get(finger, finger.label), "Fingers")
+
+
+def reason_text(reason: ExceptionReason) -> str:
+    names = {ExceptionReason.POOR_QUALITY: "fingers too worn to read (poor quality)",
+             ExceptionReason.MISSING_FINGERS: "missing fingers (amputation or from birth)",
+             ExceptionReason.INJURY: "injury (bandage, burn, cut)",
+             ExceptionReason.CHILD: "child too young for stable prints",
+             ExceptionReason.PHOTO_REFUSED: "refuses to be photographed",
+             ExceptionReason.DEVICE_FAILURE: "the device broke during the camp"}
+    return tr(names[reason], "Reasons")
+
+
+# Which reasons make sense for which capture: a child's face can be photographed, a photo is not "worn".
+PHOTO_REASONS = (ExceptionReason.PHOTO_REFUSED, ExceptionReason.INJURY, ExceptionReason.DEVICE_FAILURE)
+FINGER_REASONS = (ExceptionReason.MISSING_FINGERS, ExceptionReason.INJURY, ExceptionReason.CHILD,
+                  ExceptionReason.POOR_QUALITY, ExceptionReason.DEVICE_FAILURE)
+
+
+class ExceptionDialog(QDialog):
+    """The operator picks why a member has no photo or no fingers, with an optional note."""
+
+    def __init__(self, kind: CaptureKind, member: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("exception_dialog")
+        self.kind = kind
+        self.what = QLabel()
+        self.what.setWordWrap(True)
+        self.reason = QComboBox()
+        self.reason.setObjectName("exception_reason")
+        for reason in PHOTO_REASONS if kind is CaptureKind.PHOTO else FINGER_REASONS:
+            self.reason.addItem(reason_text(reason), reason)
+        self.note = QLineEdit()
+        self.note.setObjectName("exception_note")
+        self.note.setMaxLength(400)
+        self.reason_label, self.note_label = QLabel(), QLabel()
+        self.reason_label.setBuddy(self.reason)
+        self.note_label.setBuddy(self.note)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setDefault(True)  # Enter records it
+        form = QFormLayout()
+        form.addRow(self.reason_label, self.reason)
+        form.addRow(self.note_label, self.note)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.what)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+        if kind is CaptureKind.PHOTO:
+            self.setWindowTitle(self.tr("No photo possible"))
+            self.what.setText(self.tr("Record why {0} cannot be photographed. The card is issued without a "
+                                      "photo of this member.").format(member))
+        else:
+            self.setWindowTitle(self.tr("No fingers possible"))
+            self.what.setText(self.tr("Record why no two fingers of {0} can be captured. The card is issued "
+                                      "without their fingerprints; the hospital then needs another check.")
+                              .format(member))
+        self.reason_label.setText(self.tr("&Reason:"))
+        self.note_label.setText(self.tr("&Note (optional):"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("&Record exception"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
+        self.reason.setFocus()
+
+    def chosen(self) -> ExceptionReason:
+        return ExceptionReason(self.reason.currentData())
 
 
 class Relay(QObject):
@@ -112,6 +183,10 @@ class CapturePage(Screen):
         self.finger_button = QPushButton()
         self.finger_button.setObjectName("capture_fingers")
         self.finger_button.clicked.connect(self.capture_fingers)
+        self.no_finger_button = QPushButton()
+        self.no_finger_button.setObjectName("no_fingers")
+        self.no_finger_button.clicked.connect(self.finger_exception)
+        self.exception_dialog: ExceptionDialog | None = None
         self.cancel_button = QPushButton()
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setEnabled(False)
@@ -129,6 +204,7 @@ class CapturePage(Screen):
         grid.addWidget(self.job_progress, 4, 0, 1, 2)
         buttons = QHBoxLayout()
         buttons.addWidget(self.finger_button)
+        buttons.addWidget(self.no_finger_button)
         buttons.addWidget(self.cancel_button)
         grid.addLayout(buttons, 5, 0, 1, 2)
         grid.addWidget(self.worn, 6, 0, 1, 2)
@@ -150,6 +226,7 @@ class CapturePage(Screen):
         self.setTabOrder(self.members, self.photo_button)
         self.setTabOrder(self.photo_button, self.no_photo_button)
         self.setTabOrder(self.no_photo_button, self.finger_button)
+        self.setTabOrder(self.finger_button, self.no_finger_button)
         self.retranslate()
 
     # -- texts ---------------------------------------------------------------------------------------
@@ -160,6 +237,7 @@ class CapturePage(Screen):
         self.no_photo_button.setText(self.tr("No photo &possible"))
         self.finger_box.setTitle(self.tr("Fingerprints"))
         self.finger_button.setText(self.tr("Capture &fingers"))
+        self.no_finger_button.setText(self.tr("No fin&gers possible"))
         self.cancel_button.setText(self.tr("Ca&ncel capture"))
         self.worn.setText(self.tr("Simulator: this member's fingers are worn (cannot be read)"))
         if not self.prompt.text():
@@ -187,6 +265,7 @@ class CapturePage(Screen):
         self.view = hh.load(self.backend.ctx, self.view.urn)  # type: ignore[arg-type]
         self._fill_members()
         self.members.setCurrentRow(max(row, 0))
+        self._enable()  # the same row stays current, so no row-change signal refreshes the buttons
         self.completeness.emit(self.complete)
 
     @property
@@ -239,8 +318,9 @@ class CapturePage(Screen):
         m = self.member()
         self.photo_button.setEnabled(idle and m is not None)
         self.no_photo_button.setEnabled(idle and m is not None and not m.has_photo)
-        self.finger_button.setEnabled(idle and m is not None and len(m.fingers) < 2
-                                      and not any(e.startswith("finger:") for e in m.exceptions))
+        fingers_open = m is not None and len(m.fingers) < 2 and not any(e.startswith("finger:") for e in m.exceptions)
+        self.finger_button.setEnabled(idle and fingers_open)
+        self.no_finger_button.setEnabled(idle and fingers_open)
         self.cancel_button.setEnabled(not idle)
         self.members.setEnabled(idle)
 
@@ -282,15 +362,36 @@ class CapturePage(Screen):
                                       .format(", ".join(outcome.reasons)))
         self.reload()
 
-    def photo_exception(self) -> None:
+    def photo_exception(self) -> ExceptionDialog | None:
+        return self._ask_exception(CaptureKind.PHOTO)
+
+    def finger_exception(self) -> ExceptionDialog | None:
+        """No fingers can be taken at all (missing, injured, a small child): recorded without trying.
+        Fingers that fail the quality gate end in a poor-quality exception by themselves."""
+        return self._ask_exception(CaptureKind.FINGER)
+
+    def _ask_exception(self, kind: CaptureKind) -> ExceptionDialog | None:
+        """Ask for the reason (window-modal, the event loop keeps running); record it when confirmed."""
         m = self.member()
         if m is None or self.view is None or self.backend.ctx is None:
-            return
+            return None
+        urn, seq = self.view.urn, m.seq
+        dialog = ExceptionDialog(kind, m.name, self)
+        dialog.accepted.connect(lambda: self._record_exception(urn, seq, kind, dialog.chosen(), dialog.note.text()))
+        dialog.finished.connect(lambda _: (setattr(self, "exception_dialog", None), dialog.deleteLater()))
+        self.exception_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _record_exception(self, urn: str, seq: int, kind: CaptureKind, reason: ExceptionReason, note: str) -> None:
+        assert self.backend.ctx is not None
         try:
-            record_exception(self.backend.ctx, self.view.urn, m.seq, CaptureKind.PHOTO, ExceptionReason.PHOTO_REFUSED,
-                             note="recorded from the capture screen")
+            record_exception(self.backend.ctx, urn, seq, kind, reason,
+                             note=note.strip() or "recorded from the capture screen")
         except Exception as exc:  # shown
             self.banner.show_message(explain(exc), "error")
+        else:
+            self.banner.show_message(self.tr("Exception recorded: {0}.").format(reason_text(reason)), "ok")
         self.reload()
 
     # -- fingers -------------------------------------------------------------------------------------
@@ -334,7 +435,7 @@ class CapturePage(Screen):
             self.banner.show_message(
                 self.tr("The fingers failed the quality check after {0} tries. A biometric exception ({1}) was "
                         "recorded for this member; the card can still be issued.")
-                .format(len(outcome.attempts), outcome.exception.value), "error")
+                .format(len(outcome.attempts), reason_text(outcome.exception)), "error")
         else:
             self.prompt.setText(self.tr("Both fingers captured"))
             self.banner.show_message(self.tr("Fingers stored: {0}.").format(

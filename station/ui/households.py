@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from station.storage.models import HouseholdStatus
 from station.ui.backend import StationBackend
 from station.ui.common import Banner, Screen, explain, tr
+from station.ui.forms import FormDialog
 from station.workflows.households import HouseholdSummary
 
 
@@ -71,6 +72,10 @@ class HouseholdsScreen(Screen):
         self.summary_button.clicked.connect(self.summary.emit)
         self.back_button = QPushButton()
         self.back_button.clicked.connect(self.back.emit)
+        self.form_button = QPushButton()
+        self.form_button.setObjectName("record_form")
+        self.form_button.clicked.connect(self.record_form)
+        self.form_dialog: FormDialog | None = None
 
         top = QHBoxLayout()
         top.addWidget(self.search_label)
@@ -79,6 +84,7 @@ class HouseholdsScreen(Screen):
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.form_button)
         buttons.addWidget(self.summary_button)
         buttons.addWidget(self.enrol_button)
         layout = QVBoxLayout(self)
@@ -99,6 +105,7 @@ class HouseholdsScreen(Screen):
                                               self.tr("Village"), self.tr("Insured"), self.tr("Status")])
         self.enrol_button.setText(self.tr("&Enrol selected household"))
         self.summary_button.setText(self.tr("Camp s&ummary"))
+        self.form_button.setText(self.tr("Exclusion / grievance &form…"))
         self.back_button.setText(self.tr("&Back to set-up"))
         self._fill()
 
@@ -138,6 +145,28 @@ class HouseholdsScreen(Screen):
     def selected_urn(self) -> str | None:
         row = self.table.currentRow()
         return self.rows[row].urn if 0 <= row < len(self.rows) else None
+
+    def record_form(self) -> FormDialog | None:
+        """Open the form (window-modal, not blocking the event loop); the selected family's URN is
+        filled in for a grievance about it. The banner confirms what the core stored."""
+        if self.backend.ctx is None:
+            return None
+        row = self.table.currentRow()
+        listed = self.rows[row] if 0 <= row < len(self.rows) else None
+        dialog = FormDialog(self.backend, "", listed.village_code if listed else "", self)
+        dialog.accepted.connect(lambda: self._form_saved(dialog))
+        self.form_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _form_saved(self, dialog: FormDialog) -> None:
+        if dialog.saved is not None:
+            kind = (self.tr("Exclusion form") if dialog.saved.kind.value == "exclusion"
+                    else self.tr("Grievance form"))
+            self.banner.show_message(self.tr("{0} no. {1} recorded for {2}.").format(
+                kind, dialog.saved.id, dialog.saved.applicant_name), "ok")
+        self.form_dialog = None
+        dialog.deleteLater()
 
     def enrol_selected(self) -> None:
         urn = self.selected_urn()

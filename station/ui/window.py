@@ -49,6 +49,11 @@ class MainWindow(QMainWindow):
         self.quit_action = QAction(self)
         self.quit_action.setShortcut("Ctrl+Q")
         self.quit_action.triggered.connect(self.close)
+        self.form_action = QAction(self)
+        self.form_action.setObjectName("form_action")
+        self.form_action.setShortcut("Ctrl+G")
+        self.form_action.triggered.connect(self.record_form)
+        self.station_menu.addAction(self.form_action)
         self.station_menu.addAction(self.logout_action)
         self.station_menu.addAction(self.quit_action)
         self.language_menu = self.menuBar().addMenu("")
@@ -87,6 +92,7 @@ class MainWindow(QMainWindow):
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Enrolment station"))
         self.station_menu.setTitle(self.tr("&Station"))
+        self.form_action.setText(self.tr("Exclusion / grievance &form…"))
         self.logout_action.setText(self.tr("&Log out"))
         self.quit_action.setText(self.tr("&Quit"))
         self.language_menu.setTitle(self.tr("&Language"))
@@ -103,6 +109,15 @@ class MainWindow(QMainWindow):
             self.show_screen(self.wizard)
         else:
             self.households.banner.show_message(self.wizard.last_error, "error")
+
+    def record_form(self) -> None:
+        """Station ▸ form (Ctrl+G): from anywhere once a camp is open, over the household list."""
+        if self.backend.ctx is None:
+            self.statusBar().showMessage(self.tr("Open the camp first."), 10_000)
+            return
+        if self.stack.currentWidget() is not self.wizard:
+            self.show_screen(self.households)
+        self.households.record_form()
 
     def logout(self) -> None:
         if self.wizard.capture.busy or self.wizard.card.busy:
