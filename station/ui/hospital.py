@@ -1,8 +1,9 @@
 """Hospital mode: the insurance desk of an empanelled hospital (``station run --hospital``).
 
 Open the desk (staff login + hospital card PIN), insert a family card and check it (authenticity,
-policy, balance), verify the patient's finger against the card, admit on a package (block), and at
-discharge debit the final amount — each step the Qt-free core's (:mod:`station.hospital`), run off the
+policy, balance), verify the patient's finger against the card — or, when it fails, another member's
+finger as attendant, or a supervisor's override with a photo of the patient and a reason — admit on a
+package (block), at discharge debit the final amount, and write the day's signed claims file — each step the Qt-free core's (:mod:`station.hospital`), run off the
 UI thread. On simulators, :class:`HospitalSim` first runs a small camp to issue real family cards and
 makes the hospital card, package list and trust files the scheme, district and insurer would send.
 """
@@ -12,7 +13,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -32,7 +35,8 @@ from biometrics.fingers import FingerPosition
 from cardlib import direct
 from cardlib.transport import Transport, open_transport
 from station.config import StationConfig
-from station.hospital import desk, treatment
+from station.hospital import claims, desk, treatment
+from station.hospital.models import VerifyMethod
 from station.hospital.rules import HospitalRules, packages
 from station.storage import Database
 from station.ui.common import Banner, explain
@@ -62,8 +66,9 @@ class HospitalSim:
 
         camp = self.root / "camp"
         if not (self.hospital_dir / "hospital.db").exists():
+            # Three members: the camp gives the last one worn fingers, so the second can be an attendant.
             progress(0, 3, "Issuing family cards at a simulated camp")
-            run_demo(camp, families=1, members=2, log=lambda line: None, readers=InProcessReaders(prefix="hcamp-"))
+            run_demo(camp, families=1, members=3, log=lambda line: None, readers=InProcessReaders(prefix="hcamp-"))
             world = SimWorld.open(camp / "world")
             progress(1, 3, "Making the hospital card and the package list")
             state = self.hospital_dir / "cards" / "hospital.card"
@@ -95,16 +100,31 @@ class HospitalSim:
 
         direct.register_card(FAMILY_SLOT, FamilyCardOS(self.world.card_path(urn)))  # type: ignore[union-attr]
 
-    def placer(self, urn: str):  # type: ignore[no-untyped-def]
-        """The patient puts the finger the desk asks for on the glass (a fresh impression each time)."""
+    def placer(self, urn: str, worn: int | None = None):  # type: ignore[no-untyped-def]
+        """The patient puts the finger the desk asks for on the glass (a fresh impression each time);
+        member ``worn`` has worn fingertips (a manual worker), which no capture reads."""
         from simulators.scanner.inprocess import glass_for
 
         glass = glass_for("hospital-desk")
 
         def place(member: int, finger: FingerPosition, attempt: int) -> None:
-            glass.place_finger(f"{urn}/{member + 1}", finger, impression=1 + attempt)
+            if member == worn:  # ridges too flat to show: the scanner sees a blank print
+                glass.place_image(np.full((400, 300), 235, dtype=np.uint8), label="worn fingertip")
+            else:
+                glass.place_finger(f"{urn}/{member + 1}", finger, impression=1 + attempt)
 
         return place
+
+    def patient_photo(self, urn: str, member: int) -> bytes:
+        """The desk camera's still of the patient now (JPEG), from the camera simulator's portrait."""
+        import cv2
+
+        from simulators.camera.faces import person_seed, portrait
+
+        ok, jpeg = cv2.imencode(".jpg", portrait(person_seed(f"{urn}/{member + 1}")), [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if not ok:
+            raise RuntimeError("the simulated camera could not encode the photo")
+        return jpeg.tobytes()
 
 
 class HospitalWindow(QMainWindow):
@@ -118,6 +138,7 @@ class HospitalWindow(QMainWindow):
         self.verification: desk.Verification | None = None
         self.task = None
         self.scanner = None
+        self.last_claims: claims.ClaimsFile | None = None
         self.setWindowTitle(self.tr("Enrolment station — hospital desk (simulators)"))
         self.banner = Banner()
         self.banner.setObjectName("hospital_banner")
@@ -165,15 +186,39 @@ class HospitalWindow(QMainWindow):
         self.final.setSuffix(" Rs")
         self.discharge_button = QPushButton(self.tr("&Discharge (debit the final amount)"))
         self.discharge_button.clicked.connect(self.discharge)
+        self.worn = QCheckBox(self.tr("Simulator: the patient's fingertips are worn (&none can be read)"))
+        self.worn.setObjectName("sim_worn")
+        self.attendant = QComboBox()
+        self.attendant.setObjectName("attendant")
+        self.attendant_button = QPushButton(self.tr("Verify an a&ttendant's finger (another member)"))
+        self.attendant_button.clicked.connect(self.verify_attendant)
+        self.supervisor = QLineEdit("matron")
+        self.supervisor_password = QLineEdit()
+        self.supervisor_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.reason = QLineEdit()
+        self.reason.setObjectName("override_reason")
+        self.reason.setPlaceholderText(self.tr("why the finger cannot be used, how identity was confirmed"))
+        self.override_button = QPushButton(self.tr("Supervisor ove&rride (photo of the patient + reason)"))
+        self.override_button.clicked.connect(self.override)
+        self.claims_button = QPushButton(self.tr("&Write today's claims file"))
+        self.claims_button.clicked.connect(self.write_claims)
         self.days_button = QPushButton(self.tr("Simulator: three days &pass"))
         self.days_button.clicked.connect(lambda: self.sim.clock.advance(timedelta(days=3)) if self.sim.clock else None)
         care = QFormLayout(self.care_box)
         care.addRow(self.verify_button)
+        care.addRow(self.worn)
+        care.addRow(self.tr("Attendant:"), self.attendant)
+        care.addRow(self.attendant_button)
+        care.addRow(self.tr("S&upervisor:"), self.supervisor)
+        care.addRow(self.tr("Supervisor pa&ssword:"), self.supervisor_password)
+        care.addRow(self.tr("R&eason:"), self.reason)
+        care.addRow(self.override_button)
         care.addRow(self.tr("Pac&kage:"), self.package)
         care.addRow(self.admit_button)
         care.addRow(self.tr("Open ad&mission:"), self.admission)
         care.addRow(self.tr("&Final amount:"), self.final)
         care.addRow(self.discharge_button)
+        care.addRow(self.claims_button)
         care.addRow(self.days_button)
 
         body = QHBoxLayout()
@@ -223,6 +268,9 @@ class HospitalWindow(QMainWindow):
         for b in (self.insert_button, self.check_button):
             b.setEnabled(idle and self.ctx is not None)
         self.verify_button.setEnabled(idle and self.check is not None)
+        self.attendant_button.setEnabled(idle and self.check is not None and self.attendant.count() > 1)
+        self.override_button.setEnabled(idle and self.check is not None)
+        self.claims_button.setEnabled(idle and self.ctx is not None)
         self.admit_button.setEnabled(idle and self.verification is not None)
         self.discharge_button.setEnabled(idle and self.check is not None and self.admission.count() > 0)
 
@@ -273,26 +321,75 @@ class HospitalWindow(QMainWindow):
         self.members.addItems([f"{m.index + 1}. {m.name} ({m.gender}, {m.age}, {m.relationship})"
                                for m in check.members])
         self.members.setCurrentRow(0)
+        self.attendant.clear()
+        for m in check.members:
+            self.attendant.addItem(f"{m.index + 1}. {m.name}", m.index)
+        self.attendant.setCurrentIndex(min(1, self.attendant.count() - 1))
         self.admission.clear()
         for a in check.open_admissions:
             self.admission.addItem(f"{a.reference} at {a.place_id}: Rs {a.amount / 100:,.0f}", a.reference)
             self.final.setValue(a.amount // 100)
         self.banner.show_message(self.tr("Card accepted."), "ok")
 
+    def _patient(self) -> int:
+        return max(self.members.currentRow(), 0)
+
+    def _placer(self):  # type: ignore[no-untyped-def]
+        patient = self._patient()
+        return self.sim.placer(self.check.urn, patient if self.worn.isChecked() else None)  # type: ignore[union-attr]
+
     def verify(self) -> None:
-        index = max(self.members.currentRow(), 0)
-        check, place = self.check, self.sim.placer(self.check.urn)  # type: ignore[union-attr]
+        index, check, place = self._patient(), self.check, self._placer()
         self._run(lambda progress: desk.verify_member(self.ctx, check, index, self.scanner, place),  # type: ignore[arg-type]
                   self._verified)
+
+    def verify_attendant(self) -> None:
+        """The patient's fingers failed: another insured member of the family proves their own finger."""
+        patient, attendant, check, place = self._patient(), self.attendant.currentData(), self.check, self._placer()
+        self._run(lambda progress: desk.verify_attendant(self.ctx, check, patient, attendant,  # type: ignore[arg-type]
+                                                         self.scanner, place), self._verified)
+
+    def override(self) -> None:
+        """Last resort: a supervisor's own login, a photo of the patient taken now, and a written reason."""
+        patient, check = self._patient(), self.check
+        supervisor, password, reason = self.supervisor.text(), self.supervisor_password.text(), self.reason.text()
+
+        def work(progress):  # type: ignore[no-untyped-def]
+            photo = self.sim.patient_photo(check.urn, patient)  # type: ignore[union-attr]
+            return desk.override(self.ctx, check, patient, supervisor, password, photo, reason)  # type: ignore[arg-type]
+
+        self.supervisor_password.clear()  # typed once per override, never kept on screen
+        self._run(work, self._verified)
 
     def _verified(self, verification: desk.Verification | None) -> None:
         self.verification = verification
         if verification is None:
             self.banner.show_message(self.tr("The fingerprint did not match. Try an attendant's finger or a "
                                              "supervisor's override."), "error")
-        else:
-            self.banner.show_message(self.tr("Patient verified ({0}, {1} tries).")
-                                     .format(verification.method.value, len(verification.attempts)), "ok")
+            return
+        methods = {VerifyMethod.FINGER: self.tr("own finger"),
+                   VerifyMethod.OTHER_FINGER: self.tr("own other finger"),
+                   VerifyMethod.ATTENDANT: self.tr("attendant's finger"),
+                   VerifyMethod.OVERRIDE: self.tr("supervisor override")}
+        text = self.tr("Patient verified ({0}, {1} tries).").format(methods.get(verification.method,
+                                                                                verification.method.value),
+                                                                    len(verification.attempts))
+        if verification.flags:
+            text += " " + self.tr("Fraud flag raised: {0}.").format(", ".join(f.value for f in verification.flags))
+        self.banner.show_message(text, "error" if verification.flags else "ok")
+
+    def write_claims(self) -> None:
+        """The day's signed claims file for the insurer (queued claims up to today, caught-up days too)."""
+        ctx = self.ctx
+        out = self.sim.hospital_dir / "claims"
+        self._run(lambda progress: claims.write_daily_claims(ctx, ctx.now().date(), out),  # type: ignore[union-attr]
+                  self._claims_written)
+
+    def _claims_written(self, filed: claims.ClaimsFile) -> None:
+        self.last_claims = filed
+        self.banner.show_message(self.tr("Claims file for {0}: {1} claims, {2} fraud flags, signed by the hospital "
+                                         "card.\n{3}").format(filed.day.isoformat(), filed.claims, filed.flags,
+                                                              filed.path), "ok")
 
     def admit(self) -> None:
         code, check, verification = self.package.currentData(), self.check, self.verification

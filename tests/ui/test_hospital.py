@@ -1,12 +1,16 @@
 """Hospital mode on simulators: a camp issues real cards, then the desk checks one, verifies the
-patient's finger against it, admits on a package and discharges — through the window's buttons."""
+patient's finger against it, admits on a package and discharges, writes the claims file, and takes the
+fallbacks (attendant, supervisor override) — through the window's buttons."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from sqlalchemy import select
 
+from station.hospital import claims
+from station.hospital.models import Override, VerifyMethod
 from station.ui.hospital import HospitalWindow
 from tests.ui.conftest import make_config
 
@@ -51,6 +55,34 @@ def test_admit_and_discharge_at_the_hospital_desk(qtbot, tmp_path: Path, monkeyp
     click(window.check_button)  # the card itself now holds the lower balance
     assert window.check.balance == balance - 720_000 - window.ctx.rules.transport_per_visit
     assert window.check.open_admissions == ()
+
+    # The day's claims file: signed by the hospital card, verifiable as the insurer would.
+    click(window.claims_button)
+    filed = window.last_claims
+    assert filed is not None and filed.claims == 1 and filed.path.is_file(), window.banner.text()
+    verified = claims.verify_claims_file(filed.path, window.sim.world.root_cert)
+    assert [c["package"] for c in verified.claims] == ["SUR014"]
+
+    # Fallbacks when the patient's finger fails: another member as attendant, then a supervisor override.
+    window.worn.setChecked(True)
+    click(window.verify_button)
+    assert window.verification is None and "did not match" in window.banner.text(), window.banner.text()
+    assert window.attendant.currentData() == 1
+    click(window.attendant_button)
+    assert window.verification is not None and window.verification.method is VerifyMethod.ATTENDANT, window.banner.text()
+    assert window.verification.attendant_index == 1
+    window.supervisor_password.setText("matron-password-1")
+    window.reason.setText("short")
+    click(window.override_button)
+    assert "reason" in window.banner.text() and window.supervisor_password.text() == ""
+    window.supervisor_password.setText("matron-password-1")
+    window.reason.setText("worn fingertips; identity confirmed by ration card")
+    click(window.override_button)
+    assert window.verification.method is VerifyMethod.OVERRIDE, window.banner.text()
+    with window.ctx.db.transaction() as s:
+        row = s.scalars(select(Override)).one()
+        assert (row.supervisor, row.staff, row.member_index) == ("matron", "desk", 0)
+        assert row.photo_ciphertext[:2] != b"\xff\xd8"  # stored encrypted, not as the JPEG
     window.close()
 
 
