@@ -99,6 +99,14 @@
         <source>{0} {1} — photo {2}, fingers {3}</source>
         <translation>{0} {1} — फ़ोटो {2}, उंगलियाँ {3}</translation>
     </message>
+    <message>
+        <source>No fin&amp;gers possible</source>
+        <translation>उंगलियाँ संभव नहीं (&amp;G)</translation>
+    </message>
+    <message>
+        <source>Exception recorded: {0}.</source>
+        <translation>अपवाद दर्ज किया गया: {0}।</translation>
+    </message>
 </context>
 <context>
     <name>CardPage</name>
@@ -262,6 +270,41 @@ Receipt: {4}</source>
     </message>
 </context>
 <context>
+    <name>ExceptionDialog</name>
+    <message>
+        <source>No photo possible</source>
+        <translation>फ़ोटो संभव नहीं</translation>
+    </message>
+    <message>
+        <source>Record why {0} cannot be photographed. The card is issued without a photo of this member.</source>
+        <translation>दर्ज करें कि {0} की फ़ोटो क्यों नहीं ली जा सकती। कार्ड इस सदस्य की फ़ोटो के बिना जारी होगा।</translation>
+    </message>
+    <message>
+        <source>No fingers possible</source>
+        <translation>उंगलियाँ संभव नहीं</translation>
+    </message>
+    <message>
+        <source>Record why no two fingers of {0} can be captured. The card is issued without their fingerprints; the hospital then needs another check.</source>
+        <translation>दर्ज करें कि {0} की दो उंगलियाँ क्यों कैप्चर नहीं की जा सकतीं। कार्ड उनके फिंगरप्रिंट के बिना जारी होगा; तब अस्पताल को दूसरी जाँच करनी होगी।</translation>
+    </message>
+    <message>
+        <source>&amp;Reason:</source>
+        <translation>कारण (&amp;R):</translation>
+    </message>
+    <message>
+        <source>&amp;Note (optional):</source>
+        <translation>टिप्पणी (वैकल्पिक) (&amp;N):</translation>
+    </message>
+    <message>
+        <source>&amp;Record exception</source>
+        <translation>अपवाद दर्ज करें (&amp;R)</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>रद्द करें</translation>
+    </message>
+</context>
+<context>
     <name>Fingers</name>
     <message>
         <source>left index finger</source>
@@ -302,6 +345,61 @@ Receipt: {4}</source>
     <message>
         <source>right thumb</source>
         <translation>दायाँ अँगूठा</translation>
+    </message>
+</context>
+<context>
+    <name>FormDialog</name>
+    <message>
+        <source>Exclusion or grievance form</source>
+        <translation>बहिष्करण या शिकायत फ़ॉर्म</translation>
+    </message>
+    <message>
+        <source>For a family that is not on the list (exclusion) or any complaint (grievance). The form goes to the district with the camp bundle.</source>
+        <translation>उस परिवार के लिए जो सूची में नहीं है (बहिष्करण) या किसी भी शिकायत के लिए। फ़ॉर्म शिविर बंडल के साथ ज़िले को जाता है।</translation>
+    </message>
+    <message>
+        <source>Exclusion: family not on the list</source>
+        <translation>बहिष्करण: परिवार सूची में नहीं है</translation>
+    </message>
+    <message>
+        <source>Grievance: a complaint</source>
+        <translation>शिकायत</translation>
+    </message>
+    <message>
+        <source>&amp;Kind:</source>
+        <translation>प्रकार (&amp;K):</translation>
+    </message>
+    <message>
+        <source>&amp;Applicant's name:</source>
+        <translation>आवेदक का नाम (&amp;A):</translation>
+    </message>
+    <message>
+        <source>&amp;Village:</source>
+        <translation>गाँव (&amp;V):</translation>
+    </message>
+    <message>
+        <source>&amp;URN (if listed):</source>
+        <translation>यूआरएन (यदि सूची में है) (&amp;U):</translation>
+    </message>
+    <message>
+        <source>&amp;Members claimed:</source>
+        <translation>बताए गए सदस्य (&amp;M):</translation>
+    </message>
+    <message>
+        <source>&amp;Details:</source>
+        <translation>विवरण (&amp;D):</translation>
+    </message>
+    <message>
+        <source>&amp;Save form</source>
+        <translation>फ़ॉर्म सहेजें (&amp;S)</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>रद्द करें</translation>
+    </message>
+    <message>
+        <source>Open the camp first.</source>
+        <translation>पहले शिविर खोलें।</translation>
     </message>
 </context>
 <context>
@@ -412,6 +510,68 @@ Policy {4}: balance Rs {5:,.0f}.</source>
         <source>The fingerprint did not match. Try an attendant's finger or a supervisor's override.</source>
         <translation>फिंगरप्रिंट मेल नहीं खाया। परिचारक की उंगली या पर्यवेक्षक की अनुमति आज़माएँ।</translation>
     </message>
+    <message>
+        <source>Simulator: the patient's fingertips are worn (&amp;none can be read)</source>
+        <translation>सिम्युलेटर: मरीज़ की उंगलियों के सिरे घिसे हुए हैं (कोई नहीं पढ़ी जाती) (&amp;N)</translation>
+    </message>
+    <message>
+        <source>Verify an a&amp;ttendant's finger (another member)</source>
+        <translation>परिचारक की उंगली सत्यापित करें (परिवार का दूसरा सदस्य) (&amp;T)</translation>
+    </message>
+    <message>
+        <source>why the finger cannot be used, how identity was confirmed</source>
+        <translation>उंगली क्यों नहीं चल सकती, पहचान कैसे पक्की की गई</translation>
+    </message>
+    <message>
+        <source>Supervisor ove&amp;rride (photo of the patient + reason)</source>
+        <translation>पर्यवेक्षक की अनुमति (मरीज़ की फ़ोटो + कारण) (&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Write today's claims file</source>
+        <translation>आज की दावा फ़ाइल लिखें (&amp;W)</translation>
+    </message>
+    <message>
+        <source>Attendant:</source>
+        <translation>परिचारक:</translation>
+    </message>
+    <message>
+        <source>S&amp;upervisor:</source>
+        <translation>पर्यवेक्षक (&amp;U):</translation>
+    </message>
+    <message>
+        <source>Supervisor pa&amp;ssword:</source>
+        <translation>पर्यवेक्षक का पासवर्ड (&amp;S):</translation>
+    </message>
+    <message>
+        <source>R&amp;eason:</source>
+        <translation>कारण (&amp;E):</translation>
+    </message>
+    <message>
+        <source>own finger</source>
+        <translation>अपनी उंगली</translation>
+    </message>
+    <message>
+        <source>own other finger</source>
+        <translation>अपनी दूसरी उंगली</translation>
+    </message>
+    <message>
+        <source>attendant's finger</source>
+        <translation>परिचारक की उंगली</translation>
+    </message>
+    <message>
+        <source>supervisor override</source>
+        <translation>पर्यवेक्षक की अनुमति</translation>
+    </message>
+    <message>
+        <source>Fraud flag raised: {0}.</source>
+        <translation>धोखाधड़ी का संकेत दर्ज: {0}।</translation>
+    </message>
+    <message>
+        <source>Claims file for {0}: {1} claims, {2} fraud flags, signed by the hospital card.
+{3}</source>
+        <translation>{0} की दावा फ़ाइल: {1} दावे, {2} धोखाधड़ी संकेत, अस्पताल कार्ड द्वारा हस्ताक्षरित।
+{3}</translation>
+    </message>
 </context>
 <context>
     <name>HouseholdsScreen</name>
@@ -470,6 +630,22 @@ Policy {4}: balance Rs {5:,.0f}.</source>
     <message>
         <source>name, URN or village</source>
         <translation>नाम, यूआरएन या गाँव</translation>
+    </message>
+    <message>
+        <source>Exclusion / grievance &amp;form…</source>
+        <translation>बहिष्करण / शिकायत फ़ॉर्म… (&amp;F)</translation>
+    </message>
+    <message>
+        <source>Exclusion form</source>
+        <translation>बहिष्करण फ़ॉर्म</translation>
+    </message>
+    <message>
+        <source>Grievance form</source>
+        <translation>शिकायत फ़ॉर्म</translation>
+    </message>
+    <message>
+        <source>{0} no. {1} recorded for {2}.</source>
+        <translation>{2} के लिए {0} सं. {1} दर्ज किया गया।</translation>
     </message>
 </context>
 <context>
@@ -540,6 +716,14 @@ Policy {4}: balance Rs {5:,.0f}.</source>
     <message>
         <source>SIMULATORS</source>
         <translation>सिम्युलेटर</translation>
+    </message>
+    <message>
+        <source>Exclusion / grievance &amp;form…</source>
+        <translation>बहिष्करण / शिकायत फ़ॉर्म… (&amp;F)</translation>
+    </message>
+    <message>
+        <source>Open the camp first.</source>
+        <translation>पहले शिविर खोलें।</translation>
     </message>
 </context>
 <context>
@@ -748,6 +932,33 @@ Policy {4}: balance Rs {5:,.0f}.</source>
     <message>
         <source>Writing the family card</source>
         <translation>परिवार कार्ड लिखा जा रहा है</translation>
+    </message>
+</context>
+<context>
+    <name>Reasons</name>
+    <message>
+        <source>fingers too worn to read (poor quality)</source>
+        <translation>उंगलियाँ इतनी घिसी हैं कि पढ़ी नहीं जातीं (खराब गुणवत्ता)</translation>
+    </message>
+    <message>
+        <source>missing fingers (amputation or from birth)</source>
+        <translation>उंगलियाँ नहीं हैं (कटी हुई या जन्म से)</translation>
+    </message>
+    <message>
+        <source>injury (bandage, burn, cut)</source>
+        <translation>चोट (पट्टी, जलन, कटाव)</translation>
+    </message>
+    <message>
+        <source>child too young for stable prints</source>
+        <translation>बच्चा बहुत छोटा है, प्रिंट स्थिर नहीं</translation>
+    </message>
+    <message>
+        <source>refuses to be photographed</source>
+        <translation>फ़ोटो खिंचवाने से मना करता/करती है</translation>
+    </message>
+    <message>
+        <source>the device broke during the camp</source>
+        <translation>शिविर के दौरान उपकरण खराब हो गया</translation>
     </message>
 </context>
 <context>
