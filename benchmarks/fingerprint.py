@@ -135,12 +135,14 @@ def comparison_speed(prepared: list[PreparedTemplate], templates: list[Fingerpri
     n = len(prepared)
     pairs = [(a, (a * 7 + 3) % n) for a in range(n)]
     pairs = [(a, b) for a, b in pairs if a != b]
+    # The first comparison of a template builds its 1:1 form (PreparedTemplate.pair_form); later ones reuse it.
+    first = cpu_ms(lambda: [match(prepared[a], prepared[b]) for a, b in pairs]) / len(pairs)
     one = cpu_ms(lambda: [match(prepared[a], prepared[b]) for a, b in pairs]) / len(pairs)
     batch = stack(prepared)
     total = sum(n - 1 - a for a in range(n - 1))
     batched = cpu_ms(lambda: [similarities(prepared[a], batch[a + 1:]) for a in range(n - 1)]) / total
     base = cpu_ms(lambda: [baseline_match(templates[a], templates[b]) for a, b in pairs]) / len(pairs)
-    return {"one": one, "batched": batched, "baseline": base}
+    return {"one": one, "first": first, "batched": batched, "baseline": base}
 
 
 def prefilter_speed(real: list[PreparedTemplate], gallery_size: int, seed: int = 7) -> dict[str, float]:
@@ -248,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     speed = comparison_speed(prepared, templates)
     print(f"\n## Speed (one core, CPU time; {first.name})\n")
     print(f"extraction           {first.ms_extract:.1f} ms median per image (target <= 50 ms)")
-    print(f"1:1 match()          {speed['one']:.3f} ms per comparison of prepared templates (target <= 0.1 ms)")
+    print(f"1:1 match()          {speed['one']:.3f} ms per comparison of prepared templates (target <= 0.1 ms); "
+          f"{speed['first']:.3f} ms when each template's 1:1 form is built on the way")
     print(f"batched (1 vs 79)    {speed['batched']:.3f} ms per comparison")
     print(f"baseline matcher     {speed['baseline']:.3f} ms per comparison "
           f"-> match() is {speed['baseline'] / speed['one']:.1f}x, batched {speed['baseline'] / speed['batched']:.1f}x")

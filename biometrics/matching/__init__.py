@@ -17,6 +17,7 @@ from biometrics.matching.calibration import IMPOSTOR_TAIL, THRESHOLDS, estimate_
 from biometrics.matching.consolidation import similarities, stack
 from biometrics.matching.cylinders import PreparedTemplate, prepare
 from biometrics.matching.gallery import Candidate, Gallery
+from biometrics.matching.pairwise import similarity
 from biometrics.minutiae import FingerprintTemplate
 
 __all__ = [
@@ -29,6 +30,9 @@ __all__ = [
     "match",
     "match_decision",
     "prepare",
+    "similarities",
+    "similarity",
+    "stack",
     "threshold_for",
 ]
 
@@ -54,7 +58,7 @@ def _prepared(t: Comparable) -> PreparedTemplate:
 
 def match(a: Comparable, b: Comparable) -> MatchResult:
     """Compare two fingerprints; templates of any resolution (each is normalised to 500 dpi)."""
-    score = float(similarities(_prepared(a), stack([_prepared(b)]))[0])
+    score = similarity(_prepared(a), _prepared(b))
     return MatchResult(score, estimate_fmr(score))
 
 

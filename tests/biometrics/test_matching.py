@@ -145,3 +145,26 @@ def test_estimated_fmr_falls_as_the_score_rises():
 def test_only_templates_are_accepted():
     with pytest.raises(TypeError, match="FingerprintTemplate"):
         match("a", "b")
+
+
+def test_the_one_to_one_path_agrees_with_the_batch_on_many_pairs(fingers):
+    from biometrics.matching.pairwise import similarity
+
+    prepared = [prepare(impression(fingers[k % 12], seed, rotate=0.05 * seed, warp=seed % 4))
+                for seed, k in enumerate(range(24))]
+    batch = stack(prepared)
+    for probe in prepared[:8]:
+        singles = [similarity(probe, other) for other in prepared]
+        # float32 sums in another order can flip a near-tie in which pairs are kept: measured at most
+        # 0.004 apart on impostor scores (~0.09, far under any threshold), identical on genuine ones.
+        assert similarities(probe, batch) == pytest.approx(singles, abs=5e-3)
+        assert [s > 0.3 for s in singles] == [s > 0.3 for s in similarities(probe, batch)]
+
+
+def test_the_fmr_estimate_interpolates_log_linearly_and_clamps():
+    from biometrics.matching.calibration import IMPOSTOR_TAIL
+
+    scores = np.array([s for s, _ in IMPOSTOR_TAIL])
+    logs = np.log([max(r, 1e-7) for _, r in IMPOSTOR_TAIL])
+    for s in np.linspace(-0.5, 1.5, 401):
+        assert estimate_fmr(float(s)) == pytest.approx(math.exp(np.interp(s, scores, logs)), rel=1e-9)
