@@ -192,12 +192,6 @@ def test_engine_quality_sees_the_conditions() -> None:
         assert not report.acceptable and QualityIssue.NO_FINGER in report.reasons
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="biometrics.quality cannot see these yet: its moisture measure (sign share of a DoG band) "
-    "stays near 0.5 when water fills the valleys, and its clarity (coherence over ~28 px) stays "
-    "above 0.6 when a turned copy of the ridges crosses them; see the issue 6 report",
-)
 def test_engine_quality_flags_wet_and_smudged_prints() -> None:
     from biometrics.quality import QualityIssue, assess
 
