@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QProgressBar,
     QPushButton,
@@ -158,13 +161,21 @@ class HospitalWindow(QMainWindow):
 
         self.card_box = QGroupBox(self.tr("2. Family card"))
         self.household = QComboBox()
-        self.insert_button = QPushButton(self.tr("Simulator: &insert this household's card"))
+        self.insert_button = QPushButton(self.tr("Simulator: insert this &household's card"))
         self.insert_button.clicked.connect(self.insert)
         self.check_button = QPushButton(self.tr("&Check the card"))
         self.check_button.clicked.connect(self.check_card)
         self.card_info = QLabel()
         self.card_info.setWordWrap(True)
+        # Staff choose the patient by face and name: the card's own photos, large for the one chosen.
         self.members = QListWidget()
+        self.members.setObjectName("members")
+        self.members.setIconSize(QSize(48, 60))
+        self.member_photo = QLabel()
+        self.member_photo.setObjectName("member_photo")
+        self.member_photo.setFixedSize(150, 188)
+        self.member_photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.members.currentRowChanged.connect(self._show_member)
         card = QVBoxLayout(self.card_box)
         row = QHBoxLayout()
         row.addWidget(self.household, 1)
@@ -172,12 +183,19 @@ class HospitalWindow(QMainWindow):
         row.addWidget(self.check_button)
         card.addLayout(row)
         card.addWidget(self.card_info)
-        card.addWidget(self.members)
+        chooser = QHBoxLayout()
+        chooser.addWidget(self.members, 1)
+        chooser.addWidget(self.member_photo)
+        card.addLayout(chooser)
 
         self.care_box = QGroupBox(self.tr("3. Patient"))
         self.verify_button = QPushButton(self.tr("&Verify the patient's finger"))
         self.verify_button.clicked.connect(self.verify)
         self.package = QComboBox()
+        self.package.currentIndexChanged.connect(lambda _: self._enable())
+        self.preauth = QLineEdit()
+        self.preauth.setObjectName("preauth")
+        self.preauth.setPlaceholderText(self.tr("the insurer's authorisation number (packages marked pre-auth)"))
         self.admit_button = QPushButton(self.tr("&Admit (block the package rate)"))
         self.admit_button.clicked.connect(self.admit)
         self.admission = QComboBox()
@@ -202,7 +220,7 @@ class HospitalWindow(QMainWindow):
         self.override_button.clicked.connect(self.override)
         self.claims_button = QPushButton(self.tr("&Write today's claims file"))
         self.claims_button.clicked.connect(self.write_claims)
-        self.days_button = QPushButton(self.tr("Simulator: three days &pass"))
+        self.days_button = QPushButton(self.tr("Simulator: three da&ys pass"))
         self.days_button.clicked.connect(lambda: self.sim.clock.advance(timedelta(days=3)) if self.sim.clock else None)
         care = QFormLayout(self.care_box)
         care.addRow(self.verify_button)
@@ -214,6 +232,7 @@ class HospitalWindow(QMainWindow):
         care.addRow(self.tr("R&eason:"), self.reason)
         care.addRow(self.override_button)
         care.addRow(self.tr("Pac&kage:"), self.package)
+        care.addRow(self.tr("Pre-authorisation num&ber:"), self.preauth)
         care.addRow(self.admit_button)
         care.addRow(self.tr("Open ad&mission:"), self.admission)
         care.addRow(self.tr("&Final amount:"), self.final)
@@ -245,7 +264,8 @@ class HospitalWindow(QMainWindow):
         self.household.addItems(self.sim.urns())
         self.package.clear()
         for p in packages(self.sim.db):  # type: ignore[arg-type]
-            self.package.addItem(f"{p.code} — {p.name} (Rs {p.rate / 100:,.0f})", p.code)
+            marker = " — " + self.tr("pre-auth") if p.preauth else ""
+            self.package.addItem(f"{p.code} — {p.name} (Rs {p.rate / 100:,.0f}){marker}", p.code)
         self.banner.show_message(self.tr("Hospital card in its reader. Open the desk."), "info")
 
     def _run(self, fn, on_success) -> None:  # type: ignore[no-untyped-def]
@@ -318,8 +338,11 @@ class HospitalWindow(QMainWindow):
                                        "Policy {4}: balance Rs {5:,.0f}.").format(
             check.serial, check.urn, check.seconds * 1000, check.issued_by, check.policy.policy_number, check.balance / 100))
         self.members.clear()
-        self.members.addItems([f"{m.index + 1}. {m.name} ({m.gender}, {m.age}, {m.relationship})"
-                               for m in check.members])
+        for m in check.members:
+            item = QListWidgetItem(f"{m.index + 1}. {m.name} ({m.gender}, {m.age}, {m.relationship})")
+            if not (photo := _pixmap(m.photo)).isNull():
+                item.setIcon(QIcon(photo))
+            self.members.addItem(item)
         self.members.setCurrentRow(0)
         self.attendant.clear()
         for m in check.members:
@@ -330,6 +353,16 @@ class HospitalWindow(QMainWindow):
             self.admission.addItem(f"{a.reference} at {a.place_id}: Rs {a.amount / 100:,.0f}", a.reference)
             self.final.setValue(a.amount // 100)
         self.banner.show_message(self.tr("Card accepted."), "ok")
+
+    def _show_member(self, row: int) -> None:
+        members = self.check.members if self.check is not None else ()
+        photo = _pixmap(members[row].photo) if 0 <= row < len(members) else QPixmap()
+        if photo.isNull():
+            self.member_photo.clear()
+            self.member_photo.setText(self.tr("no photo on the card") if 0 <= row < len(members) else "")
+        else:
+            self.member_photo.setPixmap(photo.scaled(self.member_photo.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                     Qt.TransformationMode.SmoothTransformation))
 
     def _patient(self) -> int:
         return max(self.members.currentRow(), 0)
@@ -392,16 +425,22 @@ class HospitalWindow(QMainWindow):
                                                               filed.path), "ok")
 
     def admit(self) -> None:
-        code, check, verification = self.package.currentData(), self.check, self.verification
-        self._run(lambda progress: treatment.admit(self.ctx, check, verification, code, accept_flags=True),  # type: ignore[arg-type]
-                  self._admitted)
+        code, check, verification, preauth = (self.package.currentData(), self.check, self.verification,
+                                              self.preauth.text())
+        # Fraud flags do not stop an admission (a doctor decides); they go on the banner and into the claims.
+        self._run(lambda progress: treatment.admit(self.ctx, check, verification, code,  # type: ignore[arg-type]
+                                                   preauth_ref=preauth, accept_flags=True), self._admitted)
 
     def _admitted(self, result: treatment.AdmissionResult) -> None:
         self.admission.addItem(f"{result.ref}: Rs {result.blocked / 100:,.0f}", result.ref)
         self.admission.setCurrentIndex(self.admission.count() - 1)
         self.final.setValue(result.blocked // 100)
-        self.banner.show_message(self.tr("Admitted {0}: Rs {1:,.0f} blocked, balance Rs {2:,.0f}.")
-                                 .format(result.ref, result.blocked / 100, result.balance_after / 100), "ok")
+        self.preauth.clear()
+        text = self.tr("Admitted {0}: Rs {1:,.0f} blocked, balance Rs {2:,.0f}.").format(
+            result.ref, result.blocked / 100, result.balance_after / 100)
+        if result.flags:
+            text += " " + self.tr("Fraud flag raised: {0}.").format(", ".join(f.value for f in result.flags))
+        self.banner.show_message(text, "error" if result.flags else "ok")
 
     def discharge(self) -> None:
         ref, check, amount = self.admission.currentData(), self.check, self.final.value() * 100
@@ -421,3 +460,11 @@ class HospitalWindow(QMainWindow):
         if self.sim.db is not None:
             self.sim.db.close()
         super().closeEvent(event)
+
+
+def _pixmap(jpeg: bytes) -> QPixmap:
+    """The card's JPEG as a pixmap (null when the member has no photo or it does not decode)."""
+    pixmap = QPixmap()
+    if jpeg:
+        pixmap.loadFromData(jpeg)
+    return pixmap

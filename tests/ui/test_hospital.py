@@ -41,6 +41,11 @@ def test_admit_and_discharge_at_the_hospital_desk(qtbot, tmp_path: Path, monkeyp
     click(window.insert_button)
     click(window.check_button)
     assert window.check is not None and "genuine" in window.card_info.text(), window.banner.text()
+    # The patient is chosen by face: every member's card photo in the list, the chosen one large.
+    assert all(not window.members.item(i).icon().isNull() for i in range(window.members.count()))
+    window.members.setCurrentRow(1)
+    assert not window.member_photo.pixmap().isNull()
+    window.members.setCurrentRow(0)
     balance = window.check.balance
     click(window.verify_button)
     assert window.verification is not None, window.banner.text()
@@ -83,6 +88,15 @@ def test_admit_and_discharge_at_the_hospital_desk(qtbot, tmp_path: Path, monkeyp
         row = s.scalars(select(Override)).one()
         assert (row.supervisor, row.staff, row.member_index) == ("matron", "desk", 0)
         assert row.photo_ciphertext[:2] != b"\xff\xd8"  # stored encrypted, not as the JPEG
+
+    # A procedure outside the list's rates needs the insurer's pre-authorisation number.
+    window.package.setCurrentIndex(window.package.findData("ONC900"))
+    assert "pre-auth" in window.package.currentText()
+    click(window.admit_button)
+    assert window.banner.level == "error" and "pre-authorisation" in window.banner.text(), window.banner.text()
+    window.preauth.setText("PA-2027-0042")
+    click(window.admit_button)
+    assert "blocked" in window.banner.text() and window.preauth.text() == "", window.banner.text()
     window.close()
 
 

@@ -499,12 +499,12 @@ Policy {4}: balance Rs {5:,.0f}.</source>
         <translation>मरीज़ सत्यापित ({0}, {1} प्रयास)।</translation>
     </message>
     <message>
-        <source>Simulator: &amp;insert this household's card</source>
-        <translation>सिम्युलेटर: इस परिवार का कार्ड लगाएँ (&amp;I)</translation>
+        <source>Simulator: insert this &amp;household's card</source>
+        <translation>सिम्युलेटर: इस परिवार का कार्ड लगाएँ (&amp;H)</translation>
     </message>
     <message>
-        <source>Simulator: three days &amp;pass</source>
-        <translation>सिम्युलेटर: तीन दिन बीतें (&amp;P)</translation>
+        <source>Simulator: three da&amp;ys pass</source>
+        <translation>सिम्युलेटर: तीन दिन बीतें (&amp;Y)</translation>
     </message>
     <message>
         <source>The fingerprint did not match. Try an attendant's finger or a supervisor's override.</source>
@@ -571,6 +571,22 @@ Policy {4}: balance Rs {5:,.0f}.</source>
 {3}</source>
         <translation>{0} की दावा फ़ाइल: {1} दावे, {2} धोखाधड़ी संकेत, अस्पताल कार्ड द्वारा हस्ताक्षरित।
 {3}</translation>
+    </message>
+    <message>
+        <source>Pre-authorisation num&amp;ber:</source>
+        <translation>पूर्व-अनुमति सं. (&amp;B):</translation>
+    </message>
+    <message>
+        <source>the insurer's authorisation number (packages marked pre-auth)</source>
+        <translation>बीमाकर्ता की अनुमति संख्या (पूर्व-अनुमति वाले पैकेज)</translation>
+    </message>
+    <message>
+        <source>pre-auth</source>
+        <translation>पूर्व-अनुमति</translation>
+    </message>
+    <message>
+        <source>no photo on the card</source>
+        <translation>कार्ड पर फ़ोटो नहीं</translation>
     </message>
 </context>
 <context>
