@@ -21,9 +21,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtCore import QEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from station.config import load_config
+from station.storage.models import ExceptionReason
 from station.ui.app import build_window
 from station.ui.simcamp import PASSWORD
 from station.ui.window import MainWindow
@@ -53,10 +54,11 @@ class Shooter:
         self.app, self.window, self.out = app, window, out
         self.saved: list[Path] = []
 
-    def shot(self, name: str) -> None:
+    def shot(self, name: str, widget: QWidget | None = None) -> None:
+        """Save the main window, or ``widget`` (a dialog is a window of its own)."""
         settle(self.app)
         path = self.out / f"{name}.png"
-        if not self.window.grab().save(str(path)):
+        if not (widget or self.window).grab().save(str(path)):
             raise OSError(f"could not write {path}")
         self.saved.append(path)
 
@@ -74,6 +76,13 @@ def walk(app: QApplication, window: MainWindow, shoot: Shooter) -> None:
     shoot.shot("02-camp-setup")
     w.setup.proceed.emit()
     shoot.shot("03-households")
+    form = w.households.record_form()
+    form.applicant.setText("Sunita Kumari")
+    form.members.setValue(4)
+    form.details.setPlainText("Family of four left off the BPL list; ration card 12345 shown")
+    settle(app)
+    shoot.shot("18-exclusion-form", form)
+    form.reject()
     world = w.backend.sim.world
     first = world.households[0]
     w.households.search.setText(first["urn"])
@@ -98,6 +107,13 @@ def walk(app: QApplication, window: MainWindow, shoot: Shooter) -> None:
     wait(app, lambda: cap.preview_task is None)
     settle(app, 0.6)
     shoot.shot("06-wizard-capture-exception")
+    reasons = cap.finger_exception()
+    if reasons is not None:
+        reasons.reason.setCurrentIndex(reasons.reason.findData(ExceptionReason.CHILD))
+        reasons.note.setText("two years old")
+        settle(app)
+        shoot.shot("19-exception-reason", reasons)
+        reasons.reject()
     w.wizard.go_next()
     card = w.wizard.card
     shoot.shot("07-wizard-card-fko-locked")
@@ -148,8 +164,8 @@ def walk(app: QApplication, window: MainWindow, shoot: Shooter) -> None:
     shoot.shot("16-login-hindi")
 
 
-def hospital(app: QApplication, config, out: Path) -> Path:  # type: ignore[no-untyped-def]
-    """The hospital desk (``--hospital``) after one admission."""
+def hospital(app: QApplication, config, out: Path) -> list[Path]:  # type: ignore[no-untyped-def]
+    """The hospital desk (``--hospital``) after one admission, then after a supervisor's override."""
     from station.ui.hospital import HospitalWindow
 
     window = HospitalWindow(config)
@@ -161,10 +177,20 @@ def hospital(app: QApplication, config, out: Path) -> Path:  # type: ignore[no-u
             if step is not None:
                 step()
             wait(app, lambda: window.task is None, timeout=180)
-        path = out / "17-hospital-desk.png"
+        paths = [out / "17-hospital-desk.png", out / "20-hospital-override.png"]
         settle(app)
-        window.grab().save(str(path))
-        return path
+        window.grab().save(str(paths[0]))
+        # The fallbacks: the patient's worn fingers fail, a supervisor overrides with a photo and reason.
+        window.worn.setChecked(True)
+        window.verify()
+        wait(app, lambda: window.task is None, timeout=180)
+        window.supervisor_password.setText("matron-password-1")
+        window.reason.setText("worn fingertips; identity confirmed by ration card")
+        window.override()
+        wait(app, lambda: window.task is None, timeout=180)
+        settle(app)
+        window.grab().save(str(paths[1]))
+        return paths
     finally:
         window.close()
 
@@ -185,8 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             walk(app, window, shooter)
         finally:
+            window.set_language("en")  # the walk ends in Hindi; the hospital desk is shown in English
             window.close()
-        shooter.saved.append(hospital(app, config, args.out))
+        shooter.saved.extend(hospital(app, config, args.out))
     for path in shooter.saved:
         print(path)
     sys.stdout.flush()
