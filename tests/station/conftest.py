@@ -113,6 +113,26 @@ class EcdsaDistrictVerifier:
 
 
 @pytest.fixture
+def pg_database(postgres_url: str) -> Iterator[Database]:
+    """A fresh database in the session's PostgreSQL (skips when PostgreSQL is not installed)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    db = Database(postgres_url.replace("/postgres?", f"/{name}?"))
+    assert db.engine.dialect.name == "postgresql"
+    yield db
+    db.close()
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE {name}"))
+    admin.dispose()
+
+
+@pytest.fixture
 def list_verifier() -> EcdsaDistrictVerifier:
     return EcdsaDistrictVerifier()
 

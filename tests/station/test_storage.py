@@ -1,12 +1,14 @@
 """Storage: migrations, SQLite pragmas, constraints, encrypted biometrics, the audit hash chain.
 
-The same tests run against PostgreSQL in test_storage_postgres.py (it re-imports them and swaps the
-``database`` fixture).
+Every test that takes ``database`` runs twice: on SQLite (the station's embedded default) and on the
+district server's PostgreSQL (skipped when PostgreSQL is not installed).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -29,6 +31,16 @@ from station.storage.models import (
     Scheme,
     Village,
 )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "postgresql":
+        yield request.getfixturevalue("pg_database")
+        return
+    db = Database(f"sqlite:///{tmp_path / 'station.db'}")
+    yield db
+    db.close()
 
 
 def _household(db: Database, urn: str = "URN0001") -> int:
