@@ -216,11 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         shooter.saved.extend(hospital(app, config, args.out))
     for path in shooter.saved:
         print(path)
-    sys.stdout.flush()
-    # PySide can crash while the interpreter tears its objects down in arbitrary order; the PNGs are
-    # written and flushed, so leave without that teardown.
-    os._exit(0)
-
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())
