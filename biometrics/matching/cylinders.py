@@ -19,11 +19,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from biometrics.minutiae import FingerprintTemplate
+
+if TYPE_CHECKING:
+    from biometrics.matching.pairwise import PairForm
 
 MATCH_DPI = 500
 RADIUS = 70.0
@@ -85,61 +89,15 @@ class PreparedTemplate:
     def pair_form(self) -> PairForm:
         """The arrays a 1:1 comparison multiplies, built on first use and kept (cached_property
         writes to the instance dict, which a frozen dataclass allows)."""
+        # Imported here: the pair form folds consolidation's thresholds into its matrices, and
+        # consolidation imports this module.
+        from biometrics.matching.pairwise import PairForm
+
         return PairForm.of(self)
 
 
 # Distance tolerance of two segments: DIST_TOL px plus DIST_STRETCH of the segment's length.
 DIST_TOL, DIST_STRETCH = 12.0, 0.10
-
-
-@dataclass(frozen=True, eq=False)
-class PairForm:
-    """A prepared template reshaped for one-to-one comparison (``pairwise.similarity``).
-
-    Only usable minutiae are kept: the others have no valid cells, so their similarity to anything
-    is 0 and they never form a pair. The cylinder similarity's pieces become single products of
-    matrices built here once: ``left @ right`` of two templates is sum((a - b)^2) over the cells
-    valid in both, ``den_left @ den_right`` is 2 (|a|^2 + |b|^2) over those cells (plus a tiny
-    constant so nothing divides by zero). The ``right`` forms are stored transposed (contiguous)
-    so that BLAS reads them without a copy.
-    """
-
-    n: int
-    left: np.ndarray  # (u, D + 2C) [values, energy, valid]
-    right: np.ndarray  # (D + 2C, u) [-2 values, valid, energy]^T
-    den_left: np.ndarray  # (u, 2C + 1) [energy, valid, 1]
-    den_right: np.ndarray  # (2C + 1, u) [2 valid, 2 energy, 1e-9]^T
-    valid: np.ndarray  # (u, C)
-    valid_t: np.ndarray  # (C, u)
-    direction: np.ndarray  # (u, 2)
-    direction_t: np.ndarray  # (2, u)
-    position: np.ndarray  # (u,) complex64
-    heading: np.ndarray  # (u,) complex64
-    heading_conj: np.ndarray  # (u,) complex64
-    inv_tol2: np.ndarray  # (u, u) 1 / squared distance tolerance of the segment i -> j
-
-    @classmethod
-    def of(cls, t: PreparedTemplate) -> PairForm:
-        keep = np.flatnonzero(t.usable)
-        values, energy, valid = t.values[keep], t.energy[keep], t.valid[keep]
-        ones = np.ones((len(keep), 1), np.float32)
-        seg = t.position[keep][None, :] - t.position[keep][:, None]
-        tol2 = DIST_TOL**2 + DIST_STRETCH**2 * (seg.real**2 + seg.imag**2)
-        return cls(
-            n=len(keep),
-            left=np.ascontiguousarray(np.concatenate([values, energy, valid], axis=1)),
-            right=np.ascontiguousarray(np.concatenate([-2.0 * values, valid, energy], axis=1).T),
-            den_left=np.ascontiguousarray(np.concatenate([energy, valid, ones], axis=1)),
-            den_right=np.ascontiguousarray(np.concatenate([2.0 * valid, 2.0 * energy, 1e-9 * ones], axis=1).T),
-            valid=np.ascontiguousarray(valid),
-            valid_t=np.ascontiguousarray(valid.T),
-            direction=np.ascontiguousarray(t.direction[keep]),
-            direction_t=np.ascontiguousarray(t.direction[keep].T),
-            position=t.position[keep].copy(),
-            heading=t.heading[keep].copy(),
-            heading_conj=t.heading[keep].conj(),
-            inv_tol2=(1.0 / tol2).astype(np.float32),
-        )
 
 
 def _hull_mask(points: np.ndarray, queries: np.ndarray) -> np.ndarray:

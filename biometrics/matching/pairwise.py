@@ -1,24 +1,34 @@
 """One probe against one template: the same score as ``consolidation.similarities`` on a batch of
 one, computed without the batch axis.
 
-A 1:1 comparison of ~35 minutiae each is about 60k multiply-adds, far less than NumPy's fixed cost
-per operation (about a microsecond), so this path is written to make as few NumPy calls as it can:
+A 1:1 comparison of ~30 usable minutiae each is four products of the two templates' matrices (about 20 us of BLAS on
+small matrices, where every extra column costs) and some fifty operations on arrays of tens to
+hundreds of numbers, where NumPy's fixed cost per call (about a microsecond) is all there is. So
+this path keeps the products as narrow and the calls as few as it can:
 
-- the cylinder similarity's four products come from matrices built once per template
-  (``PreparedTemplate.pair_form``), with the ``-2 a.b + |a|^2 + |b|^2`` sum folded into one product;
-- mutually best pairs are found on the ratio under the square root (the similarity
-  ``1 - sqrt(ratio)`` falls as it rises), and the square root is taken only for those pairs;
-- the relaxation's ``w lam + rho @ lam`` is one product with ``w`` on rho's diagonal;
-- only the pairs kept for the score are partitioned out (``argpartition``), nothing is sorted.
+- everything that depends on one template only is built once (:class:`PairForm`, kept on the
+  template as ``PreparedTemplate.pair_form``), including constant columns that fold a shift or a
+  small offset into a product instead of a separate operation;
+- the cylinder similarity ``1 - sqrt(|a - b|^2 / (2 (|a|^2 + |b|^2)))`` over the common cells is
+  ranked through ``t = a.b / (|a|^2 + |b|^2)`` (the ratio under the root is ``1/2 - t``): products
+  over D and 2C columns, where putting the squares into the numerator as well costs another 2C;
+- both rejection rules (too few common cells, directions more than 90 degrees apart) become one
+  gate, positive when the pair may count, whose sign is copied onto ``t``;
+- the relaxation's ``w lam + rho @ lam`` is one product with ``w`` on rho's diagonal, and the
+  compatibility's constant factor rides on the small rotation vectors rather than the matrix;
+- methods (``a.dot(b)``, ``x.argpartition(k)``) rather than ``np.`` functions or ``@``, whose
+  dispatch costs more than the work at these sizes.
 
 Results equal the batched ones up to float32 rounding, which can flip a near-tie in which pairs are
-kept: at most 0.004 apart on impostor scores (tests/biometrics/test_matching.py), far below the
-0.02 between calibrated thresholds.
+kept (pairs that no other pair supports all relax by the same factor, so their order is decided by
+rounding): at most 0.007 apart on FVC impostor scores (tests/biometrics/test_matching.py allows
+0.005 on its synthetic set), far below the 0.02 between calibrated thresholds.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,19 +43,89 @@ from biometrics.matching.consolidation import (
     RELAX_ITERATIONS,
     RELAX_WEIGHT,
 )
-from biometrics.matching.cylinders import PreparedTemplate
+from biometrics.matching.cylinders import DIST_STRETCH, DIST_TOL, PreparedTemplate
 
-# A masked-out pair's ratio: above any real one (sum (a-b)^2 <= sum a^2 + b^2 for non-negative cells,
-# so real ratios stay <= 0.5), so it is never a best match and never offered.
-_MASKED = 2.0
 # 1 - (1 - cos d) / (1 - cos DIR_TOL) = K cos d - (K - 1).
 _K = 1.0 / (1.0 - math.cos(DIR_TOL))
 _SQRT_K = math.sqrt(_K)
+# Common cells are whole counts, so "count >= MIN_COMMON_CELLS" is "count - _GATE > 0" with no
+# count ever equal to _GATE.
+_GATE = math.ceil(MIN_COMMON_CELLS) - 0.5
+# Added to every a.b (through a constant column): far below float32 resolution of any real value, it
+# keeps t > 0 even for pairs with nothing in common, so the sign copied from the gate always sticks.
+_TINY = 1e-20
 
 
-def _pair_count(n_a: int, n_b: int) -> int:
-    z = 1.0 / (1.0 + math.exp(-PAIRS_TAU * (min(n_a, n_b) - PAIRS_MU)))
+def _pair_count(n: int) -> int:
+    z = 1.0 / (1.0 + math.exp(-PAIRS_TAU * (n - PAIRS_MU)))
     return MIN_PAIRS + round(z * (MAX_PAIRS - MIN_PAIRS))
+
+
+# How many pairs a score averages, by the smaller template's usable minutiae (math.exp per call cost
+# more than the rest of the scoring's Python).
+_PAIR_COUNTS = [_pair_count(n) for n in range(256)]
+
+
+@dataclass(frozen=True, eq=False)
+class PairForm:
+    """A prepared template reshaped for one-to-one comparison.
+
+    Only usable minutiae are kept: the others have no valid cells, so their similarity to anything
+    is 0 and they never form a pair. With ``o`` a template's form and ``p`` the probe's:
+
+    - ``o.values @ p.values_t`` is a.b (+ _TINY);
+    - ``o.norm @ p.norm_t`` is |a|^2 + |b|^2 over the cells valid in both (+ 1e-9, never 0);
+    - ``o.valid @ p.valid_t`` is the number of common cells minus _GATE;
+    - ``o.direction @ p.direction_t`` is the cosine of the angle between the two minutiae.
+
+    The right-hand forms are stored transposed (contiguous) so that BLAS reads them without a copy.
+    ``position_k`` and ``heading_k`` are scaled by sqrt(K) (and ``inv_tol2`` by 1/K to match), so the
+    rotation vectors' dot product is K cos d directly.
+    """
+
+    n: int
+    values: np.ndarray  # (u, D + 1) [values, 1]
+    values_t: np.ndarray  # (D + 1, u) [values, _TINY]^T
+    norm: np.ndarray  # (u, 2C + 1) [energy, valid, 1]
+    norm_t: np.ndarray  # (2C + 1, u) [valid, energy, 1e-9]^T
+    valid: np.ndarray  # (u, C + 1) [valid, 1]
+    valid_t: np.ndarray  # (C + 1, u) [valid, -_GATE]^T
+    direction: np.ndarray  # (u, 2) cos, sin
+    direction_t: np.ndarray  # (2, u)
+    rows: np.ndarray  # (u,) 0..u-1
+    position: np.ndarray  # (u,) complex64 x + iy
+    position_k: np.ndarray  # (u,) complex64 sqrt(K) (x + iy)
+    heading_conj: np.ndarray  # (u,) complex64 exp(-i theta)
+    heading_k: np.ndarray  # (u,) complex64 sqrt(K) exp(i theta)
+    inv_tol2: np.ndarray  # (u, u) 1 / (K * squared distance tolerance of the segment i -> j)
+
+    @classmethod
+    def of(cls, t: PreparedTemplate) -> PairForm:
+        keep = np.flatnonzero(t.usable)
+        n = len(keep)
+        values, energy, valid = t.values[keep], t.energy[keep], t.valid[keep]
+        ones = np.ones((n, 1), np.float32)
+        position, heading, direction = t.position[keep], t.heading[keep], t.direction[keep]
+        seg = position[None, :] - position[:, None]
+        tol2 = DIST_TOL**2 + DIST_STRETCH**2 * (seg.real**2 + seg.imag**2)
+        contiguous = np.ascontiguousarray
+        return cls(
+            n=n,
+            values=contiguous(np.concatenate([values, ones], axis=1)),
+            values_t=contiguous(np.concatenate([values, _TINY * ones], axis=1).T),
+            norm=contiguous(np.concatenate([energy, valid, ones], axis=1)),
+            norm_t=contiguous(np.concatenate([valid, energy, 1e-9 * ones], axis=1).T),
+            valid=contiguous(np.concatenate([valid, ones], axis=1)),
+            valid_t=contiguous(np.concatenate([valid, -_GATE * ones], axis=1).T),
+            direction=contiguous(direction),
+            direction_t=contiguous(direction.T),
+            rows=np.arange(n),
+            position=position.copy(),
+            position_k=(_SQRT_K * position).astype(np.complex64),
+            heading_conj=heading.conj(),
+            heading_k=(_SQRT_K * heading).astype(np.complex64),
+            inv_tol2=(1.0 / (_K * tol2)).astype(np.float32),
+        )
 
 
 def similarity(probe: PreparedTemplate, other: PreparedTemplate) -> float:
@@ -53,51 +133,59 @@ def similarity(probe: PreparedTemplate, other: PreparedTemplate) -> float:
     p, o = probe.pair_form, other.pair_form
     if p.n < 2 or o.n < 2:
         return 0.0
-    # (o.n, p.n): sum (a - b)^2 / (2 sum (a^2 + b^2)) over the cells valid in both cylinders.
-    ratio = np.matmul(o.left, p.right)
-    ratio /= np.matmul(o.den_left, p.den_right)
-    masked = np.matmul(o.valid, p.valid_t) < MIN_COMMON_CELLS
-    masked |= np.matmul(o.direction, p.direction_t) <= 0.0  # directions more than 90 degrees apart
-    np.copyto(ratio, _MASKED, where=masked)
+    # (o.n, p.n): t = a.b / (|a|^2 + |b|^2) over the common cells, in (0, 1/2]; negative where the
+    # pair may not count, so it is never a best match and never offered.
+    t = o.values.dot(p.values_t)
+    t /= o.norm.dot(p.norm_t)
+    gate = o.valid.dot(p.valid_t)
+    np.minimum(gate, o.direction.dot(p.direction_t), out=gate)
+    np.copysign(t, gate, out=t)
 
-    # Each template minutia offers one pair: with its best probe minutia, if that choice is mutual.
-    best = ratio.argmin(axis=1)
-    row_best = ratio.min(axis=1)
-    offered = (row_best <= ratio.min(axis=0)[best]) & (row_best < _MASKED)
-    ig = np.flatnonzero(offered)
+    # Each template minutia offers one pair: with its best probe minutia, if that choice is mutual
+    # (a column's best starts at 0, so a row with nothing allowed offers nothing).
+    best = t.argmax(axis=1)
+    row_best = t[o.rows, best]
+    ig = (row_best >= t.max(axis=0, initial=0.0)[best]).nonzero()[0]
     n = len(ig)
     if n < 2:
         return 0.0
     if n > N_RELAX_PAIRS:
-        ig = ig[np.argpartition(row_best[ig], N_RELAX_PAIRS)[:N_RELAX_PAIRS]]
+        ig = ig[row_best[ig].argpartition(n - N_RELAX_PAIRS)[n - N_RELAX_PAIRS :]]
         n = N_RELAX_PAIRS
     ip = best[ig]
-    lam0 = 1.0 - np.sqrt(np.maximum(row_best[ig], 0.0))
+    # 1 - sqrt(1/2 - t); rounding can put t a hair above 1/2 for identical cylinders.
+    lam0 = np.subtract(0.5, row_best[ig])
+    np.maximum(lam0, 0.0, out=lam0)
+    np.sqrt(lam0, out=lam0)
+    np.subtract(1.0, lam0, out=lam0)
 
-    # Compatibility of every two pairs (see consolidation.compatibility).
+    # Compatibility of every two pairs (see consolidation.compatibility), times the relaxation's
+    # (1 - w) / (n - 1). q_i = sqrt(K) exp(-i rotation_i); err is sqrt(K) times the segment error
+    # (seen from pair i's side, sign irrelevant), which inv_tol2's 1/K takes back out.
     za = o.position[ig]
-    zb = p.position[ip]
-    r = o.heading[ig] * p.heading_conj[ip]
-    err = za[None, :] - za[:, None]
-    err *= r.conj()[:, None]
-    err -= zb[None, :] - zb[:, None]
+    zb = p.position_k[ip]
+    q = o.heading_conj[ig] * p.heading_k[ip]
+    err = za[:, None] - za
+    err *= q[:, None]
+    err -= zb[:, None] - zb
     rho = np.abs(err)
     rho *= rho
     rho *= p.inv_tol2[ip[:, None], ip]
     np.subtract(1.0, rho, out=rho)
     np.maximum(rho, 0.0, out=rho)
-    u = r.view(np.float32).reshape(n, 2) * np.float32(_SQRT_K)  # K cos(rotation difference) = u_i . u_j
-    turn = u @ u.T
-    turn -= _K - 1.0
+    c = (1.0 - RELAX_WEIGHT) / (n - 1)
+    u = q.view(np.float32).reshape(n, 2) * math.sqrt(c)  # u_i . u_j = c K cos(rotation difference)
+    turn = u.dot(u.T)
+    turn -= c * (_K - 1.0)
     np.maximum(turn, 0.0, out=turn)
     rho *= turn
-    rho *= (1.0 - RELAX_WEIGHT) / (n - 1)
-    np.fill_diagonal(rho, RELAX_WEIGHT)
+    rho.flat[:: n + 1] = RELAX_WEIGHT
     lam = lam0
     for _ in range(RELAX_ITERATIONS):
-        lam = rho @ lam
+        lam = rho.dot(lam)
 
-    n_p = min(_pair_count(o.n, p.n), n)
+    k = min(o.n, p.n)
+    n_p = min(_PAIR_COUNTS[k] if k < len(_PAIR_COUNTS) else _pair_count(k), n)
     if n_p < n:
-        lam = lam[np.argpartition(lam0 / lam, n_p)[:n_p]]  # the best relaxed-to-initial ratios
-    return float(lam.sum()) / n_p
+        lam = lam[(lam0 / lam).argpartition(n_p)[:n_p]]  # the best relaxed-to-initial ratios
+    return sum(lam.tolist()) / n_p

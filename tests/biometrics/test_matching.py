@@ -168,3 +168,51 @@ def test_the_fmr_estimate_interpolates_log_linearly_and_clamps():
     logs = np.log([max(r, 1e-7) for _, r in IMPOSTOR_TAIL])
     for s in np.linspace(-0.5, 1.5, 401):
         assert estimate_fmr(float(s)) == pytest.approx(math.exp(np.interp(s, scores, logs)), rel=1e-9)
+
+
+def test_the_pair_form_gate_and_ranking_are_the_batch_local_similarity(fingers):
+    from biometrics.matching.consolidation import local_similarity
+    from biometrics.matching.pairwise import similarity
+
+    probe = prepare(impression(fingers[8], 1))
+    others = [prepare(impression(fingers[8], 2, rotate=2.0)), prepare(impression(fingers[9], 3, rotate=0.4))]
+    for other in others:
+        similarity(probe, other)  # builds both pair forms
+        p, o = probe.pair_form, other.pair_form
+        t = (o.values @ p.values_t) / (o.norm @ p.norm_t)
+        allowed = np.minimum(o.valid @ p.valid_t, o.direction @ p.direction_t) > 0
+        sim = local_similarity(probe, stack([other]))[0][np.ix_(np.flatnonzero(other.usable),
+                                                                np.flatnonzero(probe.usable))]
+        # Turned by 2 rad, many pairs face more than 90 degrees apart: both rules are exercised.
+        assert 0 < allowed.sum() < allowed.size
+        assert ((sim > 0) == allowed).all()
+        assert (t > 0).all()  # so the gate's sign alone says which pairs count
+        assert 1.0 - np.sqrt(np.maximum(0.5 - t[allowed], 0.0)) == pytest.approx(sim[allowed], abs=1e-5)
+
+
+def test_rich_templates_relax_only_the_best_pairs_like_the_batch(fingers):
+    from biometrics.matching.consolidation import N_RELAX_PAIRS
+    from biometrics.matching.pairwise import similarity
+
+    rich = finger(99, n=70)
+    a = prepare(impression(rich, 1, drop=0.0, extra=0))
+    b = prepare(impression(rich, 2, rotate=0.2, drop=0.0, extra=0))
+    assert min(a.count, b.count) > N_RELAX_PAIRS
+    for probe, other in [(a, a), (a, b), (b, a)]:
+        assert similarity(probe, other) == pytest.approx(similarities(probe, stack([other]))[0], abs=1e-3)
+    assert similarity(a, a) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_raw_templates_are_prepared_once_for_repeated_matches(fingers):
+    from biometrics.matching import _prepare_recent
+
+    stored = impression(fingers[10], 1)
+    probe = impression(fingers[10], 2, rotate=0.3)
+    first = match(probe, stored)
+    before = _prepare_recent.cache_info()
+    # The same content read again (a card decodes its stored template on every try) is a new object.
+    again = match(FingerprintTemplate(probe.width, probe.height, probe.dpi, probe.minutiae),
+                  FingerprintTemplate(stored.width, stored.height, stored.dpi, stored.minutiae))
+    after = _prepare_recent.cache_info()
+    assert again == first
+    assert after.hits == before.hits + 2 and after.misses == before.misses
