@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -307,6 +308,17 @@ class FkoCard(AuthorityCard):
             struct.unpack(">I", response.data[:4])[0], response.data[4:12], response.data[12:76]
         )
 
+    def derive_card_key(self, serial: bytes) -> bytes:
+        """As for any authority card, but the FKO card first records the serial as an *open key* until
+        that card's issuance is counted, and refuses (6985) once 8 are open."""
+        response = self.transport.transmit(CommandApdu(CLA, INS_DERIVE_CARD_KEY, 0, 0, serial, ne=16))
+        if response.sw == StatusWord.CONDITIONS_NOT_SATISFIED:
+            raise AuthorityCardError(
+                f"this FKO card has given out the keys of {issuance.OPEN_KEYS_MAX} cards it never issued "
+                "(spoilt blanks): take them and the FKO card to the district desk for a recharge"
+            )
+        return raise_for_status(response, "deriving the card key").data
+
     def _refusal_reason(self, time: datetime) -> str:
         info = self.info()
         if info.lifecycle is Lifecycle.TERMINATED:
@@ -381,10 +393,23 @@ class RechargeRecord:
     summary: issuance.LedgerSummary
 
 
+def recharge_params(issuances: int, summary: issuance.LedgerSummary) -> bytes:
+    """What the district card authorises for RECHARGE: the new counter and the ledger state it was
+    verified in (chain, next number, open keys), so the card refuses if anything changed since."""
+    return (struct.pack(">I", issuances) + summary.chain + struct.pack(">I", summary.next_number)
+            + bytes((len(summary.open_keys),)))
+
+
 def recharge_fko(
-    fko: FkoCard, district: DistrictCard, root: Certificate, archive_dir: Path, issuances: int = DEFAULT_ISSUANCES
+    fko: FkoCard, district: DistrictCard, root: Certificate, archive_dir: Path, issuances: int = DEFAULT_ISSUANCES,
+    spoilt: Collection[bytes] = (),
 ) -> RechargeRecord:
-    """Read and verify the whole ledger, archive it, then reset the counter — or raise LedgerRejected."""
+    """Read and verify the whole ledger, archive it, then reset the counter — or raise LedgerRejected.
+
+    Every card key the FKO card gave out without counting that card (its *open keys*) must be in
+    ``spoilt``: the serials of the spoilt blanks the officer hands in. An unexplained one may have
+    been taken to copy a genuine card, and stops the recharge.
+    """
     cert = fko.verified_certificate(root)
     chain = encode_chain(fko.chain())
     challenge = os.urandom(issuance.CHALLENGE_SIZE)
@@ -394,11 +419,18 @@ def recharge_fko(
         issuance.verify_ledger(entries, summary, cert, challenge)
     except KeyManagementError as exc:
         raise LedgerRejected(f"the FKO card's ledger does not verify, so it was not recharged: {exc}") from None
+    unexplained = [k.hex().upper() for k in summary.open_keys if k not in set(spoilt)]
+    if unexplained:
+        raise LedgerRejected(
+            f"the FKO card gave out the keys of {len(unexplained)} card(s) it never issued: {', '.join(unexplained)}. "
+            "Collect those spoilt blanks and name them (--spoilt SERIAL); a serial that belongs to an issued "
+            "card means its key was taken for a copy: report it and revoke that card"
+        )
     blob = struct.pack(">I", len(summary.encode())) + summary.encode() + struct.pack(">I", len(chain)) + chain
     blob += issuance.encode_entries(entries)
     first = summary.next_number - summary.count
     path = _archive(archive_dir, f"ledger-{cert.card_serial.hex().upper()}-{first:08d}-{summary.count:03d}", blob)
-    params = struct.pack(">I", issuances) + summary.chain + struct.pack(">I", summary.next_number)
+    params = recharge_params(issuances, summary)
     mac = district.admin_authorise(cert.card_serial, OP_RECHARGE, fko.get_challenge(), params)
     fko._send(CommandApdu(CLA, INS_RECHARGE, 0, 0, params + mac), "recharging the FKO card")
     return RechargeRecord(path, entries, summary)

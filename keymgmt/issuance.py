@@ -146,9 +146,17 @@ def decode_entries(raw: bytes) -> tuple[LedgerEntry, ...]:
     return tuple(out)
 
 
+OPEN_KEYS_MAX = 8  # card keys an FKO card hands out for cards it has not yet counted (see fko.py)
+CARD_SERIAL_SIZE = 8
+
+
 @dataclass(frozen=True, slots=True)
 class LedgerSummary:
-    """The FKO card's signed statement of its ledger, over a fresh challenge from the district desk."""
+    """The FKO card's signed statement of its ledger, over a fresh challenge from the district desk.
+
+    ``open_keys`` are the family-card serials whose key the card derived for personalisation but never
+    counted an issuance for: spoilt blanks — or keys taken for a copy. The district accounts for each.
+    """
 
     fko_serial: bytes
     counter: int  # issuances left
@@ -157,6 +165,7 @@ class LedgerSummary:
     chain: bytes
     challenge: bytes
     signature: bytes = field(repr=False, default=b"")
+    open_keys: tuple[bytes, ...] = ()
 
     def tbs(self) -> bytes:
         return (
@@ -165,6 +174,8 @@ class LedgerSummary:
             + struct.pack(">III", self.counter, self.next_number, self.count)
             + self.chain
             + self.challenge
+            + bytes((len(self.open_keys),))
+            + b"".join(self.open_keys)
         )
 
     def digest(self) -> bytes:
@@ -180,12 +191,17 @@ class LedgerSummary:
             serial = raw[1 : 1 + n]
             counter, next_number, count = struct.unpack_from(">III", raw, 1 + n)
             i = 1 + n + 12
-            chain, challenge, sig = raw[i : i + 32], raw[i + 32 : i + 48], raw[i + 48 :]
+            chain, challenge = raw[i : i + 32], raw[i + 32 : i + 48]
+            i += 48
+            k = raw[i]
+            open_keys = tuple(raw[i + 1 + CARD_SERIAL_SIZE * j : i + 1 + CARD_SERIAL_SIZE * (j + 1)] for j in range(k))
+            sig = raw[i + 1 + CARD_SERIAL_SIZE * k :]
         except (IndexError, struct.error):
             raise SignatureError("the ledger summary is malformed") from None
-        if len(chain) != 32 or len(challenge) != CHALLENGE_SIZE or len(sig) != ecc.SIGNATURE_SIZE:
+        if (len(chain) != 32 or len(challenge) != CHALLENGE_SIZE or len(sig) != ecc.SIGNATURE_SIZE
+                or k > OPEN_KEYS_MAX or any(len(s) != CARD_SERIAL_SIZE for s in open_keys)):
             raise SignatureError("the ledger summary is malformed")
-        return cls(serial, counter, next_number, count, chain, challenge, sig)
+        return cls(serial, counter, next_number, count, chain, challenge, sig, open_keys)
 
 
 def verify_ledger(

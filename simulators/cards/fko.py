@@ -7,6 +7,11 @@ count+1, the chain hash and the last time together. A tear before the journal co
 counter and an invisible slot; after it, the new state — and the card answers the activation
 cryptogram only after the commit, so no activation ever goes out uncounted, and a tear can neither
 push the counter below 0 nor give an issuance back.
+
+A family card's key (DERIVE CARD KEY, for personalising a blank) is not handed out silently: the
+serial is recorded first, as an *open key*, and closed when that card's issuance is counted. At most
+``OPEN_KEYS_MAX`` stay open (spoilt blanks); beyond that the card refuses until the district recharges
+it, and the signed ledger summary lists them, so keys taken for copies of other cards are seen.
 """
 
 from __future__ import annotations
@@ -36,6 +41,10 @@ from simulators.cards.os import command
 
 LEDGER_SLOT = 160
 LEDGER_CAPACITY = ap.DEFAULT_ISSUANCES
+# Open keys: a count in the system area after the chain hash, serials after the ledger.
+SYS_OPEN_COUNT = SYS_CHAIN + 32
+OPEN_BASE = LEDGER_BASE + LEDGER_CAPACITY * LEDGER_SLOT
+SERIAL_SIZE = issuance.CARD_SERIAL_SIZE
 MATCH_FMR = 0.001
 
 
@@ -84,6 +93,23 @@ class FkoCardOS(AuthorityCardOS):
         raw = self.eeprom.read(LEDGER_BASE + index * LEDGER_SLOT, LEDGER_SLOT)
         return raw[1 : 1 + raw[0]]
 
+    def _open_keys(self) -> list[bytes]:
+        count = min(self.eeprom.read(SYS_OPEN_COUNT, 1)[0], issuance.OPEN_KEYS_MAX)
+        raw = self.eeprom.read(OPEN_BASE, count * SERIAL_SIZE)
+        return [raw[i : i + SERIAL_SIZE] for i in range(0, len(raw), SERIAL_SIZE)]
+
+    def _counted(self, serial: bytes) -> bool:
+        """Whether the ledger holds an issuance of ``serial`` (a resumed issuance re-derives its key)."""
+        return any(issuance.LedgerEntry.read(self._entry(i), 0)[0].card_serial == serial for i in range(self._count()))
+
+    def _open_keys_without(self, serial: bytes) -> list[tuple[int, bytes]]:
+        """Journal writes that close ``serial``'s open key (the list stays packed); none if it is not open."""
+        keys = self._open_keys()
+        if serial not in keys:
+            return []
+        keys.remove(serial)
+        return [(SYS_OPEN_COUNT, bytes((len(keys),))), (OPEN_BASE, b"".join(keys) + bytes(SERIAL_SIZE))]
+
     # -- commands ----------------------------------------------------------------------------------------
     @command(ap.INS_AUTHORISE_ISSUANCE, cla=(ap.CLA,))
     def authorise_issuance(self, apdu: CommandApdu) -> bytes:
@@ -112,6 +138,7 @@ class FkoCardOS(AuthorityCardOS):
             (SYS_COUNT, struct.pack(">H", count + 1)),
             (SYS_LAST_TIME, struct.pack(">I", ts)),
             (SYS_CHAIN, chain),
+            *self._open_keys_without(serial),
         ])
         self.authenticated_serial = None  # one issuance per authentication
         card_key = scp.derive_card_key(self.perso()[ap.T_FAMILY_MASTER], serial)
@@ -125,9 +152,23 @@ class FkoCardOS(AuthorityCardOS):
             raise fail(StatusWord.WRONG_LENGTH, "challenge is 16 bytes")
         summary = issuance.LedgerSummary(
             self.serial, self.u32(SYS_COUNTER), self.u32(SYS_NEXT), self._count(),
-            self.eeprom.read(SYS_CHAIN, 32), apdu.data,
+            self.eeprom.read(SYS_CHAIN, 32), apdu.data, open_keys=tuple(self._open_keys()),
         )
         return summary.tbs()[len(issuance.SUMMARY_DOMAIN) :] + self.sign(summary.digest())
+
+    @command(ap.INS_DERIVE_CARD_KEY, cla=(ap.CLA,))
+    def derive_card_key(self, apdu: CommandApdu) -> bytes:
+        self.require_unlocked()
+        if len(apdu.data) != SERIAL_SIZE:
+            raise fail(StatusWord.WRONG_LENGTH, "serial is 8 bytes")
+        serial, keys = apdu.data, self._open_keys()
+        if serial not in keys and not self._counted(serial):
+            if len(keys) >= issuance.OPEN_KEYS_MAX:
+                raise fail(StatusWord.CONDITIONS_NOT_SATISFIED,
+                           f"{len(keys)} card keys given for cards never issued: the district must recharge this card")
+            # Recorded before the key leaves the card: a tear cannot hand one out unrecorded.
+            self.commit([(OPEN_BASE + len(keys) * SERIAL_SIZE, serial), (SYS_OPEN_COUNT, bytes((len(keys) + 1,)))])
+        return scp.derive_card_key(self.perso()[ap.T_FAMILY_MASTER], serial)
 
     @command(ap.INS_READ_LEDGER, cla=(ap.CLA,))
     def read_ledger(self, apdu: CommandApdu) -> bytes:
@@ -145,12 +186,13 @@ class FkoCardOS(AuthorityCardOS):
     @command(ap.INS_RECHARGE, cla=(ap.CLA,))
     def recharge(self, apdu: CommandApdu) -> None:
         self.require_active()
-        if len(apdu.data) != 4 + 32 + 4 + 16:
-            raise fail(StatusWord.WRONG_LENGTH, "counter, chain, next number, cryptogram")
-        params, mac = apdu.data[:40], apdu.data[40:]
+        if len(apdu.data) != 4 + 32 + 4 + 1 + 16:
+            raise fail(StatusWord.WRONG_LENGTH, "counter, chain, next number, open keys, cryptogram")
+        params, mac = apdu.data[:41], apdu.data[41:]
         self.check_admin(ap.OP_RECHARGE, params, mac)
-        new_counter, chain, number = struct.unpack(">I", params[:4])[0], params[4:36], struct.unpack(">I", params[36:])[0]
-        if chain != self.eeprom.read(SYS_CHAIN, 32) or number != self.u32(SYS_NEXT):
+        new_counter, chain, number = struct.unpack(">I", params[:4])[0], params[4:36], struct.unpack(">I", params[36:40])[0]
+        if (chain != self.eeprom.read(SYS_CHAIN, 32) or number != self.u32(SYS_NEXT)
+                or params[40] != len(self._open_keys())):
             raise fail(StatusWord.CONDITIONS_NOT_SATISFIED, "ledger changed since it was read")
         if not 0 < new_counter <= LEDGER_CAPACITY:
             raise fail(StatusWord.WRONG_DATA, "counter beyond the ledger's capacity")
@@ -158,5 +200,6 @@ class FkoCardOS(AuthorityCardOS):
             (SYS_COUNTER, struct.pack(">I", new_counter)),
             (SYS_COUNT, b"\x00\x00"),
             (SYS_CHAIN, issuance.CHAIN_START),
+            (SYS_OPEN_COUNT, b"\x00"),  # the district accounted for them (spoilt blanks handed in)
         ])
 

@@ -143,4 +143,12 @@ def reconcile(bundle: CampBundle) -> Reconciliation:
         if e.card_serial.hex().upper() not in in_bundle:
             problems.append(f"the FKO authorised card {e.card_serial.hex().upper()} for {e.urn} at this station, "
                             "but the bundle does not list it")
+    # Keys the FKO card gave out without counting the card: each should be a card of this camp that was
+    # never finished (voided, spoilt). Any other serial's key may have been taken for a copy.
+    cards_here = {c["serial"] for h in bundle.households for c in h["cards"]}
+    for serial in bundle.summary.open_keys:
+        if serial.hex().upper() not in cards_here:
+            problems.append(f"the FKO card gave out the key of card {serial.hex().upper()}, which no household of "
+                            "this bundle holds: find it among the spoilt blanks or the FKO's other camps; if it "
+                            "is an issued card, its key was taken for a copy")
     return Reconciliation(len(bundle.issued_cards), matched, len(at_station), tuple(problems))

@@ -176,14 +176,26 @@ def fko_and_desk(args: argparse.Namespace) -> Iterator[tuple[ca.FkoCard, ca.Dist
         yield fko, desk
 
 
+def _card_serial(text: str) -> bytes:
+    try:
+        serial = bytes.fromhex(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a card serial in hex (16 hex digits)") from None
+    if len(serial) != 8:
+        raise argparse.ArgumentTypeError(f"{text!r}: a card serial is 8 bytes (16 hex digits)")
+    return serial
+
+
 def cmd_recharge_fko(args: argparse.Namespace) -> int:
     root = keycli.load_root(args.root)
     with fko_and_desk(args) as (fko, desk):
         before = fko.info()
-        record = ca.recharge_fko(fko, desk, root, args.archive, args.issuances)
+        record = ca.recharge_fko(fko, desk, root, args.archive, args.issuances, spoilt=args.spoilt)
         after = fko.info()
     print(f"FKO card {after.serial.hex().upper()} ({after.holder}): ledger of {len(record.entries)} issuances "
           f"verified and archived in {record.path}")
+    if record.summary.open_keys:
+        print(f"  spoilt blanks accounted for: {', '.join(k.hex().upper() for k in record.summary.open_keys)}")
     print(f"  counter {before.counter} -> {after.counter}")
     return 0
 
@@ -289,6 +301,9 @@ def add_card_commands(sub: argparse._SubParsersAction) -> None:
         if name == "recharge-fko":
             p.add_argument("--archive", type=Path, required=True, help="folder for the verified ledger")
             p.add_argument("--issuances", type=int, default=ca.DEFAULT_ISSUANCES, help="new counter (default 300)")
+            p.add_argument("--spoilt", type=_card_serial, action="append", default=[], metavar="SERIAL",
+                           help="a spoilt blank handed in (its serial in hex; repeat for each): the FKO card "
+                                "gave out its key but never issued it")
 
     p = command("install-revocation", cmd_install_revocation, "give an authority card the newest revocation list")
     p.add_argument("--type", choices=sorted(CLIENTS), required=True)

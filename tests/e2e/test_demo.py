@@ -104,6 +104,21 @@ def test_reconciliation_against_fko_ledger(demo) -> None:
     assert bundle.summary.counter == 298 and len(bundle.ledger) == 2
 
 
+def test_reconciliation_names_a_card_key_given_out_for_no_card_of_the_camp(demo) -> None:
+    """The FKO card's signed summary lists the keys it gave without counting a card (fko.py); one that
+    is not a card of this camp is a problem to chase (a spoilt blank elsewhere, or a copy)."""
+    import dataclasses
+
+    _, summary, world = demo
+    bundle = open_bundle(summary.bundle.path, world.district, world.root_cert)
+    assert bundle.summary.open_keys == ()  # every key the demo took was for a card it issued
+    camp_card = bytes.fromhex(bundle.issued_cards[0][1]["serial"])
+    stranger = bytes.fromhex("46AABBCCDDEEFF00")
+    altered = dataclasses.replace(bundle, summary=dataclasses.replace(bundle.summary, open_keys=(camp_card, stranger)))
+    result = reconcile(altered)
+    assert [p for p in result.problems if "46AABBCCDDEEFF00" in p and "copy" in p] and len(result.problems) == 1
+
+
 def test_flipped_byte_refused(demo, tmp_path: Path) -> None:
     _, summary, world = demo
     data = bytearray(summary.bundle.path.read_bytes())

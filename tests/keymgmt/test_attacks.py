@@ -377,3 +377,94 @@ def test_recharge_torn_at_every_byte_leaves_the_old_or_the_new_state(world, tmp_
     archives = sorted((tmp_path / "archive").iterdir())
     assert len(archives) == attempts
     assert all([e.urn for e in ca.verify_archive(p, world.root)[1]] == [fam.urn.value] for p in archives)
+
+
+# --- a colluding officer taking a genuine card's key ---------------------------------------------------------
+
+
+def test_a_key_taken_for_a_copy_is_recorded_signed_and_stops_the_recharge(world, tmp_path) -> None:
+    """The officer unlocks the FKO card and asks for the key of a genuine card's serial (serials are
+    public) to make a copy. The card records the serial before answering, the signed ledger summary
+    lists it, the district's recharge refuses until it is accounted for, and after OPEN_KEYS_MAX such
+    keys the card gives no more."""
+    from cardlib.errors import CardError as AnyCardError
+
+    genuine = activated_family_card(world)
+    with inserted(genuine) as gt:
+        genuine_serial = FamilyCard(gt).serial().value
+    fko_card, desk_card = new_fko(world), new_district_card(world)
+    with inserted(fko_card) as ft, inserted(desk_card) as dt:
+        fko = unlocked_fko(ft)
+        # A normal issuance: its key is handed out for personalisation and closed when it is counted.
+        fam = family("09230100101000075")
+        card = FamilyCardOS(None)
+        with inserted(card) as famt:
+            client = FamilyCard(famt)
+            client.personalise(fam, fko.derive_card_key(client.serial().value))
+            assert fko.ledger_summary(os.urandom(16)).open_keys == (client.serial().value,)
+            issue(fko, famt, fam)
+            issued_serial = client.serial().value
+        assert fko.ledger_summary(os.urandom(16)).open_keys == ()
+        assert fko.derive_card_key(issued_serial)  # resuming a counted issuance opens nothing
+        assert fko.ledger_summary(os.urandom(16)).open_keys == ()
+
+        # The attack: the genuine card's key, the same one the genuine card holds.
+        stolen = fko.derive_card_key(genuine_serial)
+        assert stolen == hierarchy.family_card_key(world.district, genuine_serial)
+        challenge = os.urandom(16)
+        summary = fko.ledger_summary(challenge)
+        assert summary.open_keys == (genuine_serial,)
+        issuance.verify_ledger(fko.read_ledger(), summary, fko.verified_certificate(world.root), challenge)
+        # Editing the list out of the summary breaks the card's signature.
+        edited = issuance.LedgerSummary.decode(summary.encode().replace(genuine_serial, os.urandom(8)))
+        with pytest.raises(KeyManagementError):
+            issuance.verify_ledger(fko.read_ledger(), edited, fko.verified_certificate(world.root), challenge)
+
+        # Bounded: after OPEN_KEYS_MAX keys of uncounted cards, no more.
+        for _ in range(issuance.OPEN_KEYS_MAX - 1):
+            fko.derive_card_key(os.urandom(8))
+        with pytest.raises(AnyCardError, match="never issued"):
+            fko.derive_card_key(os.urandom(8))
+
+        desk = unlocked(dt, ca.DistrictCard)
+        counter = fko.info().counter
+        with pytest.raises(ca.LedgerRejected, match=genuine_serial.hex().upper()):
+            ca.recharge_fko(fko, desk, world.root, tmp_path / "archive", issuances=300)
+        assert fko.info().counter == counter  # nothing reset
+        # Declaring the spoilt blanks (all but the genuine serial) is not enough either.
+        spoilt = [k for k in fko.ledger_summary(os.urandom(16)).open_keys if k != genuine_serial]
+        with pytest.raises(ca.LedgerRejected, match="copy"):
+            ca.recharge_fko(fko, desk, world.root, tmp_path / "archive", issuances=300, spoilt=spoilt)
+        # Once accounted for (here: the district has revoked the genuine card), the recharge clears them.
+        record = ca.recharge_fko(fko, desk, world.root, tmp_path / "archive", issuances=300,
+                                 spoilt=[*spoilt, genuine_serial])
+        assert len(record.summary.open_keys) == issuance.OPEN_KEYS_MAX
+        assert fko.ledger_summary(os.urandom(16)).open_keys == ()
+        fko.unlock(finger(OFFICER_FINGER, impression=2))
+        assert fko.derive_card_key(os.urandom(8))
+
+
+def test_a_torn_key_derivation_never_hands_out_an_unrecorded_key(world) -> None:
+    from cardlib.errors import CardRemovedError
+    from tests.keymgmt.cards import reinsert
+
+    fko_card = new_fko(world)
+    serial = os.urandom(8)
+    with inserted(fko_card) as ft:
+        fko = unlocked_fko(ft)
+        for k in range(0, 120):
+            fko_card.faults.tear_after_bytes = k
+            try:
+                key = fko.derive_card_key(serial)
+            except CardRemovedError:
+                reinsert(ft, fko_card)
+                fko = unlocked_fko(ft)
+                assert fko.ledger_summary(os.urandom(16)).open_keys in ((), (serial,)), k
+                continue
+            finally:
+                fko_card.faults.tear_after_bytes = None
+            break
+        else:
+            pytest.fail("the derivation never completed")
+        assert k > 0 and key  # some tears hit the journal before the answer went out
+        assert fko.ledger_summary(os.urandom(16)).open_keys == (serial,)

@@ -180,11 +180,24 @@ def test_authority_cards_made_recharged_and_revoked(scheme: Path) -> None:
 
     with FileKeyStore.open(scheme / "district.keys", PASSPHRASE) as district:
         _issue(scheme / "fko.card", district, ["09230100101000041", "09230100101000042"])
-    out = desk("recharge-fko", "--root", "scheme-root.cert", "--fko-card", "fko.card", "--desk-card", "desk.card",
-               "--pin-file", "pin", "--archive", "archive", "--issuances", "200", cwd=scheme)
+    # A blank spoilt at the camp: its key was given out, its issuance never counted.
+    with inserted(FkoCardOS(scheme / "fko.card")) as ft:
+        fko = ca.FkoCard(ft)
+        fko.select()
+        fko.unlock(finger(OFFICER_FINGER, impression=2))
+        spoilt = os.urandom(8)
+        fko.derive_card_key(spoilt)
+    recharge = ("recharge-fko", "--root", "scheme-root.cert", "--fko-card", "fko.card", "--desk-card", "desk.card",
+                "--pin-file", "pin", "--archive", "archive", "--issuances", "200")
+    out = desk(*recharge, cwd=scheme, expect=1)
+    assert spoilt.hex().upper() in out.stderr and "--spoilt" in out.stderr
+    out = desk(*recharge, "--spoilt", "12345", cwd=scheme, expect=2)
+    assert "16 hex digits" in out.stderr
+    out = desk(*recharge, "--spoilt", spoilt.hex(), cwd=scheme)
     assert "ledger of 2 issuances" in out.stdout and "counter 3 -> 200" in out.stdout
+    assert f"spoilt blanks accounted for: {spoilt.hex().upper()}" in out.stdout
     root = Certificate.from_bytes((scheme / "scheme-root.cert").read_bytes())
-    (archived,) = (scheme / "archive").iterdir()
+    (archived,) = (scheme / "archive").iterdir()  # the refused attempt archived nothing
     _, entries = ca.verify_archive(archived, root)
     assert [e.urn for e in entries] == ["09230100101000041", "09230100101000042"]
     # A wrong desk PIN stops the recharge before anything changes.

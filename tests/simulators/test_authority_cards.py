@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import struct
 from datetime import timedelta
 
 import pytest
@@ -242,7 +241,7 @@ def test_recharge_needs_the_district_card(world, tmp_path) -> None:
         fko = ca.FkoCard(ft)
         fko.select()
         summary = fko.ledger_summary(os.urandom(16))
-        params = struct.pack(">I", 300) + summary.chain + struct.pack(">I", summary.next_number)
+        params = ca.recharge_params(300, summary)
         fko.get_challenge()
         with pytest.raises(SecurityStatusNotSatisfied):
             fko._send(CommandApdu(ca.CLA, ca.INS_RECHARGE, 0, 0, params + os.urandom(16)), "forged recharge")
