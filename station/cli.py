@@ -121,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"station: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=config.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if logging.getLogger().level > logging.DEBUG:
+        # Alembic narrates every migration step at INFO; the station's own log says what matters.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     args.config_obj = config
     try:
         return int(args.func(args))
