@@ -128,13 +128,13 @@ class Launcher(QObject):
         if self.hospital:
             from station.ui.hospital import HospitalWindow
 
-            _fonts(self.app)
-            if self.config.language != "en":
-                from station.ui.i18n import LanguageSwitcher
+            from station.ui.i18n import LanguageSwitcher
 
-                self.languages = LanguageSwitcher(self.app)
-                self.languages.switch(self.config.language)  # texts are set once, when the window is built
-            hospital_window = HospitalWindow(self.config)
+            _fonts(self.app)
+            self.languages = LanguageSwitcher(self.app)
+            if self.config.language != "en":
+                self.languages.switch(self.config.language)
+            hospital_window = HospitalWindow(self.config, self.languages)
             hospital_window.show()
             hospital_window.start()
             self.window = hospital_window

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -43,6 +43,7 @@ from station.hospital.models import VerifyMethod
 from station.hospital.rules import HospitalRules, packages
 from station.storage import Database
 from station.ui.common import Banner, explain
+from station.ui.i18n import LANGUAGES, LanguageSwitcher
 from station.ui.tasks import TaskRunner
 
 FAMILY_SLOT, HOSPITAL_SLOT = "hospital-family", "hospital-authority"
@@ -131,9 +132,10 @@ class HospitalSim:
 
 
 class HospitalWindow(QMainWindow):
-    def __init__(self, config: StationConfig) -> None:
+    def __init__(self, config: StationConfig, languages: LanguageSwitcher | None = None) -> None:
         super().__init__()
         self.config = config
+        self.languages = languages
         self.sim = HospitalSim(config.data_dir / "sim-hospital")
         self.runner = TaskRunner(max_threads=1)
         self.ctx: desk.DeskContext | None = None
@@ -142,29 +144,30 @@ class HospitalWindow(QMainWindow):
         self.task = None
         self.scanner = None
         self.last_claims: claims.ClaimsFile | None = None
-        self.setWindowTitle(self.tr("Enrolment station — hospital desk (simulators)"))
         self.banner = Banner()
         self.banner.setObjectName("hospital_banner")
         self.progress = QProgressBar()
 
-        self.desk_box = QGroupBox(self.tr("1. Open the desk"))
+        def button(slot) -> QPushButton:  # type: ignore[no-untyped-def]
+            b = QPushButton()
+            b.clicked.connect(slot)
+            return b
+
+        self.desk_box = QGroupBox()
         self.user, self.password, self.pin = QLineEdit("desk"), QLineEdit("desk-password-1"), QLineEdit("4321")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        self.open_button = QPushButton(self.tr("&Open desk"))
-        self.open_button.clicked.connect(self.open_desk)
+        self.open_button = button(self.open_desk)
+        self.labels: dict[str, QLabel] = {}
         form = QFormLayout(self.desk_box)
-        form.addRow(self.tr("&Login:"), self.user)
-        form.addRow(self.tr("&Password:"), self.password)
-        form.addRow(self.tr("Hospital card P&IN:"), self.pin)
+        for key, field in (("login", self.user), ("password", self.password), ("pin", self.pin)):
+            form.addRow(self._label(key, field), field)
         form.addRow(self.open_button)
 
-        self.card_box = QGroupBox(self.tr("2. Family card"))
+        self.card_box = QGroupBox()
         self.household = QComboBox()
-        self.insert_button = QPushButton(self.tr("Simulator: insert this &household's card"))
-        self.insert_button.clicked.connect(self.insert)
-        self.check_button = QPushButton(self.tr("&Check the card"))
-        self.check_button.clicked.connect(self.check_card)
+        self.insert_button = button(self.insert)
+        self.check_button = button(self.check_card)
         self.card_info = QLabel()
         self.card_info.setWordWrap(True)
         # Staff choose the patient by face and name: the card's own photos, large for the one chosen.
@@ -188,57 +191,61 @@ class HospitalWindow(QMainWindow):
         chooser.addWidget(self.member_photo)
         card.addLayout(chooser)
 
-        self.care_box = QGroupBox(self.tr("3. Patient"))
-        self.verify_button = QPushButton(self.tr("&Verify the patient's finger"))
-        self.verify_button.clicked.connect(self.verify)
+        self.care_box = QGroupBox()
+        self.verify_button = button(self.verify)
         self.package = QComboBox()
         self.package.currentIndexChanged.connect(lambda _: self._enable())
         self.preauth = QLineEdit()
         self.preauth.setObjectName("preauth")
-        self.preauth.setPlaceholderText(self.tr("the insurer's authorisation number (packages marked pre-auth)"))
-        self.admit_button = QPushButton(self.tr("&Admit (block the package rate)"))
-        self.admit_button.clicked.connect(self.admit)
+        self.admit_button = button(self.admit)
         self.admission = QComboBox()
         self.final = QSpinBox()
         self.final.setRange(0, 10_000_000)
         self.final.setSuffix(" Rs")
-        self.discharge_button = QPushButton(self.tr("&Discharge (debit the final amount)"))
-        self.discharge_button.clicked.connect(self.discharge)
-        self.worn = QCheckBox(self.tr("Simulator: the patient's fingertips are worn (&none can be read)"))
+        self.discharge_button = button(self.discharge)
+        self.worn = QCheckBox()
         self.worn.setObjectName("sim_worn")
         self.attendant = QComboBox()
         self.attendant.setObjectName("attendant")
-        self.attendant_button = QPushButton(self.tr("Verify an a&ttendant's finger (another member)"))
-        self.attendant_button.clicked.connect(self.verify_attendant)
+        self.attendant_button = button(self.verify_attendant)
         self.supervisor = QLineEdit("matron")
         self.supervisor_password = QLineEdit()
         self.supervisor_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.reason = QLineEdit()
         self.reason.setObjectName("override_reason")
-        self.reason.setPlaceholderText(self.tr("why the finger cannot be used, how identity was confirmed"))
-        self.override_button = QPushButton(self.tr("Supervisor ove&rride (photo of the patient + reason)"))
-        self.override_button.clicked.connect(self.override)
-        self.claims_button = QPushButton(self.tr("&Write today's claims file"))
-        self.claims_button.clicked.connect(self.write_claims)
-        self.days_button = QPushButton(self.tr("Simulator: three da&ys pass"))
-        self.days_button.clicked.connect(lambda: self.sim.clock.advance(timedelta(days=3)) if self.sim.clock else None)
+        self.override_button = button(self.override)
+        self.claims_button = button(self.write_claims)
+        self.days_button = button(lambda: self.sim.clock.advance(timedelta(days=3)) if self.sim.clock else None)
         care = QFormLayout(self.care_box)
         care.addRow(self.verify_button)
         care.addRow(self.worn)
-        care.addRow(self.tr("Attendant:"), self.attendant)
+        care.addRow(self._label("attendant", self.attendant), self.attendant)
         care.addRow(self.attendant_button)
-        care.addRow(self.tr("S&upervisor:"), self.supervisor)
-        care.addRow(self.tr("Supervisor pa&ssword:"), self.supervisor_password)
-        care.addRow(self.tr("R&eason:"), self.reason)
+        care.addRow(self._label("supervisor", self.supervisor), self.supervisor)
+        care.addRow(self._label("supervisor_password", self.supervisor_password), self.supervisor_password)
+        care.addRow(self._label("reason", self.reason), self.reason)
         care.addRow(self.override_button)
-        care.addRow(self.tr("Pac&kage:"), self.package)
-        care.addRow(self.tr("Pre-authorisation num&ber:"), self.preauth)
+        care.addRow(self._label("package", self.package), self.package)
+        care.addRow(self._label("preauth", self.preauth), self.preauth)
         care.addRow(self.admit_button)
-        care.addRow(self.tr("Open ad&mission:"), self.admission)
-        care.addRow(self.tr("&Final amount:"), self.final)
+        care.addRow(self._label("admission", self.admission), self.admission)
+        care.addRow(self._label("final", self.final), self.final)
         care.addRow(self.discharge_button)
         care.addRow(self.claims_button)
         care.addRow(self.days_button)
+
+        # English and Hindi, switched at any time as in the camp station.
+        self.language_menu = self.menuBar().addMenu("")
+        self.language_actions: dict[str, QAction] = {}
+        group = QActionGroup(self)
+        for code, name in LANGUAGES.items():
+            action = QAction(name, self, checkable=True)
+            action.setChecked(code == (languages.language if languages else "en"))
+            action.setEnabled(languages is not None)
+            action.triggered.connect(lambda checked=False, c=code: self.set_language(c))
+            group.addAction(action)
+            self.language_menu.addAction(action)
+            self.language_actions[code] = action
 
         body = QHBoxLayout()
         left = QVBoxLayout()
@@ -253,7 +260,65 @@ class HospitalWindow(QMainWindow):
         layout.addLayout(body, 1)
         self.setCentralWidget(central)
         self.resize(1100, 700)
+        self.retranslate()
         self._enable()
+
+    def _label(self, key: str, field: QWidget) -> QLabel:
+        label = self.labels[key] = QLabel()
+        label.setBuddy(field)  # its Alt+letter moves to the field
+        return label
+
+    # -- language ------------------------------------------------------------------------------------
+    def set_language(self, code: str) -> None:
+        if self.languages is None:
+            return
+        try:
+            self.languages.switch(code)  # Qt posts LanguageChange to the window, which re-translates
+        except (RuntimeError, ValueError) as exc:
+            self.statusBar().showMessage(explain(exc), 10_000)
+            return
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
+        self.language_actions[code].setChecked(True)
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt's name
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        """Every fixed text of the window (messages already shown stay in the language they were shown in)."""
+        self.setWindowTitle(self.tr("Enrolment station — hospital desk (simulators)"))
+        self.language_menu.setTitle(self.tr("&Language"))
+        self.desk_box.setTitle(self.tr("1. Open the desk"))
+        self.card_box.setTitle(self.tr("2. Family card"))
+        self.care_box.setTitle(self.tr("3. Patient"))
+        for widget, text in (
+            (self.open_button, self.tr("&Open desk")),
+            (self.insert_button, self.tr("Simulator: insert this &household's card")),
+            (self.check_button, self.tr("&Check the card")),
+            (self.verify_button, self.tr("&Verify the patient's finger")),
+            (self.admit_button, self.tr("&Admit (block the package rate)")),
+            (self.discharge_button, self.tr("&Discharge (debit the final amount)")),
+            (self.worn, self.tr("Simulator: the patient's fingertips are worn (&none can be read)")),
+            (self.attendant_button, self.tr("Verify an a&ttendant's finger (another member)")),
+            (self.override_button, self.tr("Supervisor ove&rride (photo of the patient + reason)")),
+            (self.claims_button, self.tr("&Write today's claims file")),
+            (self.days_button, self.tr("Simulator: three da&ys pass")),
+        ):
+            widget.setText(text)
+        for key, text in (
+            ("login", self.tr("&Login:")), ("password", self.tr("&Password:")),
+            ("pin", self.tr("Hospital card P&IN:")), ("attendant", self.tr("Attendant:")),
+            ("supervisor", self.tr("S&upervisor:")), ("supervisor_password", self.tr("Supervisor pa&ssword:")),
+            ("reason", self.tr("R&eason:")), ("package", self.tr("Pac&kage:")),
+            ("preauth", self.tr("Pre-authorisation num&ber:")), ("admission", self.tr("Open ad&mission:")),
+            ("final", self.tr("&Final amount:")),
+        ):
+            self.labels[key].setText(text)
+        self.preauth.setPlaceholderText(self.tr("the insurer's authorisation number (packages marked pre-auth)"))
+        self.reason.setPlaceholderText(self.tr("why the finger cannot be used, how identity was confirmed"))
+        if self.check is not None:
+            self._show_member(self.members.currentRow())
 
     # -- running -------------------------------------------------------------------------------------
     def start(self) -> None:

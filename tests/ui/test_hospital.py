@@ -101,6 +101,7 @@ def test_admit_and_discharge_at_the_hospital_desk(qtbot, tmp_path: Path, monkeyp
 
 
 def test_the_hospital_desk_in_hindi(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Built in Hindi when configured so, and switched back and forth from the Language menu."""
     from PySide6.QtWidgets import QApplication
 
     from station.ui.i18n import LanguageSwitcher
@@ -109,9 +110,15 @@ def test_the_hospital_desk_in_hindi(qtbot, tmp_path: Path, monkeypatch) -> None:
     languages = LanguageSwitcher(QApplication.instance())
     languages.switch("hi")
     try:
-        window = HospitalWindow(make_config(tmp_path / "station"))
+        window = HospitalWindow(make_config(tmp_path / "station"), languages)
         qtbot.addWidget(window)
         assert window.open_button.text() == "डेस्क खोलें (&O)"
+        assert window.check_button.text() == "कार्ड जाँचें (&C)"
+        assert window.labels["preauth"].text() == "पूर्व-अनुमति सं. (&B):"
+        window.language_actions["en"].trigger()
+        assert window.open_button.text() == "&Open desk" and window.labels["login"].text() == "&Login:"
+        assert window.language_actions["en"].isChecked()
+        window.language_actions["hi"].trigger()
         assert window.check_button.text() == "कार्ड जाँचें (&C)"
     finally:
         languages.switch("en")

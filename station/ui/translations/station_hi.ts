@@ -588,6 +588,10 @@ Policy {4}: balance Rs {5:,.0f}.</source>
         <source>no photo on the card</source>
         <translation>कार्ड पर फ़ोटो नहीं</translation>
     </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>भाषा (&amp;L)</translation>
+    </message>
 </context>
 <context>
     <name>HouseholdsScreen</name>
