@@ -21,8 +21,8 @@ this path keeps the products as narrow and the calls as few as it can:
 
 Results equal the batched ones up to float32 rounding, which can flip a near-tie in which pairs are
 kept (pairs that no other pair supports all relax by the same factor, so their order is decided by
-rounding): at most 0.007 apart on FVC impostor scores (tests/biometrics/test_matching.py allows
-0.005 on its synthetic set), far below the 0.02 between calibrated thresholds.
+rounding): at most 0.007 apart over all 6,320 ordered pairs of FVC2002 DB1_B, no decision changed
+at any calibrated threshold (tests/biometrics/test_matching.py allows 0.005 on its synthetic set).
 """
 
 from __future__ import annotations
