@@ -127,7 +127,6 @@ class Launcher(QObject):
             return
         if self.hospital:
             from station.ui.hospital import HospitalWindow
-
             from station.ui.i18n import LanguageSwitcher
 
             _fonts(self.app)

@@ -11,13 +11,14 @@ from typing import ClassVar
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtGui import QAction, QActionGroup, QImage, QPixmap
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QWidget
 
 from biometrics.scanner_errors import ScannerError, ScannerTimeout
 from cardlib.errors import CardError, CardRemovedError, NoCardError, ReaderNotFoundError
 from station.errors import Cancelled as CoreCancelled
 from station.errors import RuleViolation, StationError
+from station.ui.i18n import LANGUAGES, LanguageSwitcher
 from station.ui.tasks import Cancelled as TaskCancelled
 
 
@@ -39,6 +40,49 @@ class Screen(QWidget):
 
     def entered(self) -> None:
         """Called each time the window shows this screen (refresh data, focus the first field)."""
+
+
+class LanguageMenu:
+    """Mixin for a QMainWindow: a Language menu switching English ↔ Hindi at run time. The window sets
+    ``self.languages`` (None: fixed language, menu disabled), calls :meth:`add_language_menu` once, and
+    sets its texts in ``retranslate()``, which runs again on every switch."""
+
+    languages: LanguageSwitcher | None
+    language_menu: QMenu
+    language_actions: dict[str, QAction]
+
+    def add_language_menu(self) -> None:
+        window: QMainWindow = self  # type: ignore[assignment]
+        self.language_menu = window.menuBar().addMenu("")
+        self.language_actions = {}
+        group = QActionGroup(window)
+        current = self.languages.language if self.languages is not None else "en"
+        for code, name in LANGUAGES.items():
+            action = QAction(name, window, checkable=True)
+            action.setData(code)
+            action.setChecked(code == current)
+            action.setEnabled(self.languages is not None)
+            action.triggered.connect(lambda checked=False, c=code: self.set_language(c))
+            group.addAction(action)
+            self.language_menu.addAction(action)
+            self.language_actions[code] = action
+
+    def set_language(self, code: str) -> None:
+        if self.languages is None:
+            return
+        try:
+            self.languages.switch(code)  # Qt posts LanguageChange to every widget; screens re-translate
+        except (RuntimeError, ValueError) as exc:
+            self.statusBar().showMessage(explain(exc), 10_000)  # type: ignore[attr-defined]
+            return
+        # Deliver those events now, so the whole window is in the new language when this returns.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
+        self.language_actions[code].setChecked(True)
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt's name
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()  # type: ignore[attr-defined]
+        super().changeEvent(event)  # type: ignore[misc]
 
 
 class Banner(QLabel):

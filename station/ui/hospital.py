@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt
-from PySide6.QtGui import QAction, QActionGroup, QIcon, QPixmap
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -42,8 +42,8 @@ from station.hospital import claims, desk, treatment
 from station.hospital.models import VerifyMethod
 from station.hospital.rules import HospitalRules, packages
 from station.storage import Database
-from station.ui.common import Banner, explain
-from station.ui.i18n import LANGUAGES, LanguageSwitcher
+from station.ui.common import Banner, LanguageMenu, explain
+from station.ui.i18n import LanguageSwitcher
 from station.ui.tasks import TaskRunner
 
 FAMILY_SLOT, HOSPITAL_SLOT = "hospital-family", "hospital-authority"
@@ -131,7 +131,7 @@ class HospitalSim:
         return jpeg.tobytes()
 
 
-class HospitalWindow(QMainWindow):
+class HospitalWindow(LanguageMenu, QMainWindow):
     def __init__(self, config: StationConfig, languages: LanguageSwitcher | None = None) -> None:
         super().__init__()
         self.config = config
@@ -234,18 +234,7 @@ class HospitalWindow(QMainWindow):
         care.addRow(self.claims_button)
         care.addRow(self.days_button)
 
-        # English and Hindi, switched at any time as in the camp station.
-        self.language_menu = self.menuBar().addMenu("")
-        self.language_actions: dict[str, QAction] = {}
-        group = QActionGroup(self)
-        for code, name in LANGUAGES.items():
-            action = QAction(name, self, checkable=True)
-            action.setChecked(code == (languages.language if languages else "en"))
-            action.setEnabled(languages is not None)
-            action.triggered.connect(lambda checked=False, c=code: self.set_language(c))
-            group.addAction(action)
-            self.language_menu.addAction(action)
-            self.language_actions[code] = action
+        self.add_language_menu()  # English and Hindi, switched at any time as in the camp station
 
         body = QHBoxLayout()
         left = QVBoxLayout()
@@ -267,23 +256,6 @@ class HospitalWindow(QMainWindow):
         label = self.labels[key] = QLabel()
         label.setBuddy(field)  # its Alt+letter moves to the field
         return label
-
-    # -- language ------------------------------------------------------------------------------------
-    def set_language(self, code: str) -> None:
-        if self.languages is None:
-            return
-        try:
-            self.languages.switch(code)  # Qt posts LanguageChange to the window, which re-translates
-        except (RuntimeError, ValueError) as exc:
-            self.statusBar().showMessage(explain(exc), 10_000)
-            return
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
-        self.language_actions[code].setChecked(True)
-
-    def changeEvent(self, event: QEvent) -> None:  # Qt's name
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         """Every fixed text of the window (messages already shown stay in the language they were shown in)."""

@@ -4,21 +4,20 @@ whether the FKO card is unlocked."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QStackedWidget
 
 from station.ui.backend import StationBackend
-from station.ui.common import Screen, explain
+from station.ui.common import LanguageMenu, Screen, explain
 from station.ui.households import HouseholdsScreen
-from station.ui.i18n import LANGUAGES, LanguageSwitcher
+from station.ui.i18n import LanguageSwitcher
 from station.ui.login import LoginScreen
 from station.ui.setup import SetupScreen
 from station.ui.summary import SummaryScreen
 from station.ui.wizard import EnrolmentWizard
 
 
-class MainWindow(QMainWindow):
+class MainWindow(LanguageMenu, QMainWindow):
     def __init__(self, backend: StationBackend, languages: LanguageSwitcher) -> None:
         super().__init__()
         self.backend = backend
@@ -56,38 +55,12 @@ class MainWindow(QMainWindow):
         self.station_menu.addAction(self.form_action)
         self.station_menu.addAction(self.logout_action)
         self.station_menu.addAction(self.quit_action)
-        self.language_menu = self.menuBar().addMenu("")
-        group = QActionGroup(self)
-        self.language_actions: dict[str, QAction] = {}
-        for code, name in LANGUAGES.items():
-            action = QAction(name, self, checkable=True)
-            action.setData(code)
-            action.setChecked(code == languages.language)
-            action.triggered.connect(lambda checked=False, c=code: self.set_language(c))
-            group.addAction(action)
-            self.language_menu.addAction(action)
-            self.language_actions[code] = action
+        self.add_language_menu()
         self.who = QLabel()
         self.statusBar().addPermanentWidget(self.who)
         self.resize(1100, 720)
         self.retranslate()
         self.show_screen(self.login)
-
-    # -- language ------------------------------------------------------------------------------------
-    def set_language(self, code: str) -> None:
-        try:
-            self.languages.switch(code)  # Qt posts LanguageChange to every widget; screens re-translate
-        except (RuntimeError, ValueError) as exc:
-            self.statusBar().showMessage(explain(exc), 10_000)
-            return
-        # Deliver those events now, so the whole window is in the new language when this returns.
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
-        self.language_actions[code].setChecked(True)
-
-    def changeEvent(self, event: QEvent) -> None:  # Qt's name
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate()
-        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Enrolment station"))
