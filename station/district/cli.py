@@ -12,6 +12,7 @@ not import ``cardlib`` or the simulators (the layering of ARCHITECTURE.md; ``sta
     unblock-fko         --root scheme-root.cert --fko-card fko.card --desk-card desk.card
     install-revocation  --card X.card --type fko|hospital|district --list revocation.bin
     card-info           --card X.card --type fko|hospital|district [--root scheme-root.cert]
+    reconcile           --store file:district-0923.keys --root scheme-root.cert BUNDLE [BUNDLE ...]
 
 A card is either a **simulated card's state file** (``--card PATH``, a blank card when it does not
 exist yet — the same file ``python -m simulators card TYPE --state PATH`` serves, but not while that
@@ -245,6 +246,32 @@ def cmd_card_info(args: argparse.Namespace) -> int:
 # --- parser ----------------------------------------------------------------------------------------------
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """Open each camp bundle (decrypt, verify the station's and the FKO card's signatures) and check its
+    cards against the FKO ledger inside it; exit 1 if any bundle has a problem."""
+    from station.district.bundle import open_bundle, reconcile
+    from station.errors import BundleError
+
+    root = keycli.load_root(args.root)
+    failed = 0
+    with keycli.open_from_args(args) as store:
+        for path in args.bundles:
+            try:
+                bundle = open_bundle(path, store, root)
+            except BundleError as exc:
+                print(f"{path}: REFUSED: {exc}")
+                failed += 1
+                continue
+            result = reconcile(bundle)
+            print(f"{path}: {result.cards_in_bundle} cards in the bundle, {result.matched} matched to the ledger of "
+                  f"FKO card {bundle.fko.card_serial.hex().upper()} ({result.ledger_entries_at_station} issuances at "
+                  f"this station), {len(bundle.households)} households")
+            for problem in result.problems:
+                print(f"  PROBLEM: {problem}")
+            failed += not result.ok
+    return 1 if failed else 0
+
+
 def _card_arguments(parser: argparse.ArgumentParser, prefix: str = "", what: str = "the card") -> None:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument(f"--{prefix}card", type=Path, metavar="FILE",
@@ -309,6 +336,11 @@ def add_card_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--type", choices=sorted(CLIENTS), required=True)
     _card_arguments(p)
     p.add_argument("--list", type=Path, required=True, help="signed revocation list (publish-revocation)")
+
+    p = command("reconcile", cmd_reconcile, "open camp bundles and check their cards against the FKO ledgers")
+    keycli.add_store_arguments(p, "the district store")
+    p.add_argument("--root", type=Path, required=True, help="scheme root certificate file")
+    p.add_argument("bundles", type=Path, nargs="+", metavar="BUNDLE", help="camp bundle files")
 
     p = command("card-info", cmd_card_info, "show an authority card's public state (never a secret)")
     p.add_argument("--type", choices=sorted(CLIENTS), required=True)

@@ -119,6 +119,29 @@ def test_reconciliation_names_a_card_key_given_out_for_no_card_of_the_camp(demo)
     assert [p for p in result.problems if "46AABBCCDDEEFF00" in p and "copy" in p] and len(result.problems) == 1
 
 
+def test_reconcile_command_checks_bundles_at_the_district(demo, tmp_path: Path, capsys, monkeypatch) -> None:
+    """``python -m station.district reconcile``: a good bundle passes (exit 0), a damaged one is refused
+    by name and the command exits 1."""
+    from station.demo.world import DISTRICT, KEY_PASS
+    from station.district.cli import main as district_main
+
+    _, summary, world = demo
+    (tmp_path / "root.cert").write_bytes(world.root_cert.to_bytes())
+    bad = tmp_path / "damaged.bundle"
+    data = bytearray(summary.bundle.path.read_bytes())
+    data[len(data) // 3] ^= 0x40
+    bad.write_bytes(bytes(data))
+    monkeypatch.setenv("KEYMGMT_PASSPHRASE", KEY_PASS)
+    store = f"file:{world.root / 'keys' / f'district-{DISTRICT}.keys'}"
+    args = ["reconcile", "--store", store, "--root", str(tmp_path / "root.cert")]
+    assert district_main([*args, str(summary.bundle.path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 cards in the bundle, 2 matched" in out and "PROBLEM" not in out
+    assert district_main([*args, str(summary.bundle.path), str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert f"{bad}: REFUSED" in out and "2 matched" in out
+
+
 def test_flipped_byte_refused(demo, tmp_path: Path) -> None:
     _, summary, world = demo
     data = bytearray(summary.bundle.path.read_bytes())
