@@ -13,6 +13,7 @@ not import ``cardlib`` or the simulators (the layering of ARCHITECTURE.md; ``sta
     install-revocation  --card X.card --type fko|hospital|district --list revocation.bin
     card-info           --card X.card --type fko|hospital|district [--root scheme-root.cert]
     reconcile           --store file:district-0923.keys --root scheme-root.cert BUNDLE [BUNDLE ...]
+    duplicates          --store file:district-0923.keys --root scheme-root.cert BUNDLE [BUNDLE ...]
 
 A card is either a **simulated card's state file** (``--card PATH``, a blank card when it does not
 exist yet — the same file ``python -m simulators card TYPE --state PATH`` serves, but not while that
@@ -43,6 +44,7 @@ from keymgmt.certs import Certificate
 from keymgmt.revocation import SignedRevocationList
 from simulators.cards.cli import make_card
 from simulators.cards.storage import StateFileError
+from station.errors import StationError
 
 PROG = "python -m station.district"
 ENV_PIN = "KEYMGMT_CARD_PIN"
@@ -272,6 +274,28 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    """The same person in two households, across the given camp bundles; exit 1 if any is found."""
+    from station.district.bundle import open_bundle
+    from station.district.duplicates import find_duplicates, fingers_of
+
+    root = keycli.load_root(args.root)
+    households = []
+    with keycli.open_from_args(args) as store:
+        for path in args.bundles:
+            households.extend(open_bundle(path, store, root).households)
+    report = find_duplicates(fingers_of(households))
+    print(f"{report.people} people, {report.fingers} fingers searched in {len(args.bundles)} bundle(s)")
+    for line in report.unreadable:
+        print(f"  UNREADABLE template: {line}")
+    for d in report.duplicates:
+        print(f"  POSSIBLE DUPLICATE: {d.first.urn} member {d.first.member} ({d.first.name}) and {d.second.urn} "
+              f"member {d.second.member} ({d.second.name}): {d.fingers} finger(s) match, best score {d.best_score:.3f}")
+    if not report.duplicates:
+        print("  no person is enrolled in two households")
+    return 1 if report.duplicates else 0
+
+
 def _card_arguments(parser: argparse.ArgumentParser, prefix: str = "", what: str = "the card") -> None:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument(f"--{prefix}card", type=Path, metavar="FILE",
@@ -342,6 +366,11 @@ def add_card_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--root", type=Path, required=True, help="scheme root certificate file")
     p.add_argument("bundles", type=Path, nargs="+", metavar="BUNDLE", help="camp bundle files")
 
+    p = command("duplicates", cmd_duplicates, "find anyone enrolled in two households (1:N over every finger)")
+    keycli.add_store_arguments(p, "the district store")
+    p.add_argument("--root", type=Path, required=True, help="scheme root certificate file")
+    p.add_argument("bundles", type=Path, nargs="+", metavar="BUNDLE", help="camp bundle files")
+
     p = command("card-info", cmd_card_info, "show an authority card's public state (never a secret)")
     p.add_argument("--type", choices=sorted(CLIENTS), required=True)
     _card_arguments(p)
@@ -355,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return keycli.run(build_parser(), argv, errors=(CardError, StateFileError, BiometricsError))
+    return keycli.run(build_parser(), argv, errors=(CardError, StateFileError, BiometricsError, StationError))
 
 
 if __name__ == "__main__":

@@ -142,6 +142,20 @@ def test_reconcile_command_checks_bundles_at_the_district(demo, tmp_path: Path, 
     assert f"{bad}: REFUSED" in out and "2 matched" in out
 
 
+def test_duplicates_command_searches_the_camps_fingers(demo, tmp_path: Path, capsys, monkeypatch) -> None:
+    from station.demo.world import DISTRICT, KEY_PASS
+    from station.district.cli import main as district_main
+
+    _, summary, world = demo
+    (tmp_path / "root.cert").write_bytes(world.root_cert.to_bytes())
+    monkeypatch.setenv("KEYMGMT_PASSPHRASE", KEY_PASS)
+    store = f"file:{world.root / 'keys' / f'district-{DISTRICT}.keys'}"
+    assert district_main(["duplicates", "--store", store, "--root", str(tmp_path / "root.cert"),
+                          str(summary.bundle.path)]) == 0
+    out = capsys.readouterr().out
+    assert "fingers searched in 1 bundle" in out and "no person is enrolled in two households" in out
+
+
 def test_flipped_byte_refused(demo, tmp_path: Path) -> None:
     _, summary, world = demo
     data = bytearray(summary.bundle.path.read_bytes())
