@@ -1,6 +1,6 @@
 """Encryption of biometric data at rest, and how the station data key is kept.
 
-Key management (documented in docs/station.md):
+Key management (the threat model's *stolen station laptop* in docs/security.md):
 
 * One random 256-bit **station data key** (DEK) encrypts every photo and template with AES-GCM; the
   row's identity (member, kind, finger) is the associated data, so a ciphertext moved to another row
