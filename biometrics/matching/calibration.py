@@ -15,12 +15,13 @@ import math
 # Measured by benchmarks/fingerprint.py on 17,280 impostor comparisons: the real-sensor sets with this
 # project's extractor (FVC2002 DB1_B and DB2_B, FVC2004 DB1_B, 2,880 each, every impression against
 # every impression of another finger) and the SecuGen ISO records of FVC2002 DB1/DB2/DB4_B. The
-# 1e-4 threshold rests on the top two impostor scores, so treat it as an estimate. FNMR at each
-# threshold, per set, is in docs/fingerprint.md.
+# 1e-4 threshold rests on the top two impostor scores, so treat it as an estimate (it moved from 0.1694
+# to 0.1790 when the minutiae gap rule changed, 23 Nov 2026). FNMR at each threshold, per set, is in
+# docs/fingerprint.md.
 THRESHOLDS: dict[float, float] = {
-    0.01: 0.1275,
+    0.01: 0.1274,
     0.001: 0.1486,
-    0.0001: 0.1694,
+    0.0001: 0.1790,
 }
 
 # (score, fraction of impostor comparisons scoring at least that much), score ascending; the last
@@ -28,10 +29,10 @@ THRESHOLDS: dict[float, float] = {
 IMPOSTOR_TAIL: tuple[tuple[float, float], ...] = (
     (0.0, 1.0),
     (0.0988, 0.5),
-    (0.1098, 0.1),
-    (0.1275, 0.01),
+    (0.1097, 0.1),
+    (0.1274, 0.01),
     (0.1486, 0.001),
-    (0.1694, 0.0001),
+    (0.1790, 0.0001),
     (0.30, 1e-7),
 )
 
