@@ -76,13 +76,21 @@ def _staircase_table() -> np.ndarray:
     return table
 
 
-_FIRST, _SECOND = _zhang_suen_tables()
-_STAIRCASE = _staircase_table()
+_FIRST, _SECOND = (t.astype(np.uint8) for t in _zhang_suen_tables())
+_STAIRCASE = _staircase_table().astype(np.uint8)
 
 
 def neighbour_codes(image: np.ndarray) -> np.ndarray:
-    """Each pixel's 8-neighbour code (0..255) for a 0/1 uint8 image."""
-    return cv2.filter2D(image, cv2.CV_32F, _KERNEL, borderType=cv2.BORDER_CONSTANT).astype(np.int32)
+    """Each pixel's 8-neighbour code (0..255) for a 0/1 uint8 image, as uint8 (exact: the sum of
+    distinct powers of two never exceeds 255), so that a 256-entry table applies with cv2.LUT."""
+    return cv2.filter2D(image, cv2.CV_8U, _KERNEL, borderType=cv2.BORDER_CONSTANT)
+
+
+def lookup(image: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table`` (256 entries, uint8) at each pixel's neighbour code, on the pixels of ``image`` only."""
+    out = cv2.LUT(neighbour_codes(image), table)
+    out &= image
+    return out
 
 
 def ridge_skeleton(enhanced: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -91,12 +99,12 @@ def ridge_skeleton(enhanced: np.ndarray, mask: np.ndarray) -> np.ndarray:
     ridges = _drop_small(ridges, MIN_RIDGE_AREA)
     ridges = 1 - _drop_small(1 - ridges, MAX_HOLE_AREA)
     ridges &= mask.astype(np.uint8)
-    ys, xs = np.nonzero(ridges)
-    if len(ys) == 0:
+    x, y, width, height = cv2.boundingRect(ridges)
+    if width == 0:
         return np.zeros_like(mask, dtype=bool)
     # Thin only the bounding box (plus a margin) of the ridges: on a partial print most of it is empty.
-    y0, y1 = max(0, ys.min() - 1), ys.max() + 2
-    x0, x1 = max(0, xs.min() - 1), xs.max() + 2
+    y0, y1 = max(0, y - 1), y + height + 1
+    x0, x1 = max(0, x - 1), x + width + 1
     thin = _thin(np.ascontiguousarray(ridges[y0:y1, x0:x1]))
     out = np.zeros(mask.shape, bool)
     out[y0:y1, x0:x1] = thin.astype(bool)
@@ -105,24 +113,26 @@ def ridge_skeleton(enhanced: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def _drop_small(binary: np.ndarray, min_area: int) -> np.ndarray:
     _count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
-    keep[0] = False
-    return keep[labels].astype(np.uint8)
+    keep = (stats[:, cv2.CC_STAT_AREA] >= min_area).astype(np.uint8)
+    keep[0] = 0
+    return keep[labels]
 
 
 def _thin(img: np.ndarray) -> np.ndarray:
+    # img is 0/1, so subtracting the deletable pixels clears exactly them.
     while True:
         changed = False
         for table in (_FIRST, _SECOND):
-            delete = table[neighbour_codes(img)] & (img == 1)
-            if delete.any():
-                img[delete] = 0
+            delete = lookup(img, table)
+            if cv2.hasNonZero(delete):
+                img -= delete
                 changed = True
         if not changed:
             break
     # Staircase pixels, in two checkerboard passes so that no two adjacent pixels go at once.
-    parity = (np.add.outer(np.arange(img.shape[0]), np.arange(img.shape[1])) & 1).astype(bool)
-    for phase in (False, True):
-        delete = _STAIRCASE[neighbour_codes(img)] & (img == 1) & (parity == phase)
-        img[delete] = 0
+    odd = (np.add.outer(np.arange(img.shape[0]), np.arange(img.shape[1])) & 1).astype(np.uint8)
+    for phase in (1 - odd, odd):
+        delete = lookup(img, _STAIRCASE)
+        delete &= phase
+        img -= delete
     return img
