@@ -15,10 +15,25 @@ from biometrics.stages.skeleton import _OFFSETS, _components, _ring
 
 _DY = np.array([d[0] for d in _OFFSETS], np.int32)
 _DX = np.array([d[1] for d in _OFFSETS], np.int32)
-# Ring index of an offset (dy, dx) in -1..1, looked up as _RING_INDEX[(dy + 1) * 3 + dx + 1]; -1 = centre.
-_RING_INDEX = np.full(9, -1, np.int32)
-for _k, (_dy, _dx) in enumerate(_OFFSETS):
-    _RING_INDEX[(_dy + 1) * 3 + _dx + 1] = _k
+
+
+def _move_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per last move m (ring index) and the move p before it (8 = none yet): which next moves k avoid
+    the two pixels just left, and each k's squared distance from the previous pixel."""
+    allowed = np.ones((8, 9, 8), bool)
+    far = np.zeros((8, 8), np.int32)
+    for m in range(8):
+        for k in range(8):
+            # From the current pixel c, the previous one is c - move m and the one before c - m - p.
+            far[m, k] = (_DY[m] + _DY[k]) ** 2 + (_DX[m] + _DX[k]) ** 2
+            for p in range(9):
+                back_y = -_DY[m] - (_DY[p] if p < 8 else 0)
+                back_x = -_DX[m] - (_DX[p] if p < 8 else 0)
+                allowed[m, p, k] = (_DY[k], _DX[k]) != (-_DY[m], -_DX[m]) and (_DY[k], _DX[k]) != (back_y, back_x)
+    return allowed, far
+
+
+_ALLOWED, _FAR = _move_tables()
 
 DEAD_END = -2  # the branch stopped without meeting a candidate
 OPEN = -1  # the branch went on for max_steps without meeting one
@@ -60,63 +75,83 @@ def trace_branches(
     skeleton: np.ndarray, ys: np.ndarray, xs: np.ndarray, codes: np.ndarray, max_steps: int, sample_steps: int
 ) -> Traces:
     h, w = skeleton.shape
-    sk = np.pad(skeleton, 1)
+    # Pixels are flat indices into the skeleton padded by one pixel, so a step is one addition.
+    width = w + 2
+    sk = np.pad(skeleton, 1).ravel()
     ids = np.full((h + 2, w + 2), -1, np.int32)
     # A candidate claims its 3x3 neighbourhood, so a tracer stops on arriving next to it.
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
             ids[ys + 1 + dy, xs + 1 + dx] = np.arange(len(ys), dtype=np.int32)
+    ids = ids.ravel()
+    step_offsets = _DY * width + _DX
 
-    n_branches = BRANCH_COUNT[codes]
-    owner = np.repeat(np.arange(len(ys), dtype=np.int32), np.minimum(n_branches, 4))
-    branch = np.concatenate([np.arange(min(n, 4)) for n in n_branches]) if len(ys) else np.zeros(0, int)
-    branch = branch.astype(np.int32)
-    start_y, start_x = ys[owner] + 1, xs[owner] + 1
+    n_branches = np.minimum(BRANCH_COUNT[codes], 4)
+    owner = np.repeat(np.arange(len(ys), dtype=np.int32), n_branches)
+    branch = np.arange(len(owner), dtype=np.int32) - np.repeat(np.cumsum(n_branches) - n_branches, n_branches)
+    start = (ys[owner] + 1) * width + xs[owner] + 1
     first = _FIRST_PIXEL[codes[owner], branch]
+    # Pixels a tracer may never enter: its own candidate and that candidate's other branches (-1 = unused).
+    # Eight slots suffice: the branch's first pixel is never forbidden, so its slot holds the candidate.
     forbidden = _FOREIGN[codes[owner], branch]
-    cy, cx = start_y + _DY[first], start_x + _DX[first]
-    py, px = start_y.copy(), start_x.copy()
-    qy, qx = start_y.copy(), start_x.copy()
+    blocked = np.where((forbidden[:, None] >> np.arange(8)) & 1 == 1, start[:, None] + step_offsets, -1)
+    blocked[np.arange(len(owner)), first] = start
     n = len(owner)
     hit = np.full(n, OPEN, np.int32)
     length = np.full(n, max_steps, np.int32)
-    sample_y, sample_x = cy.copy(), cx.copy()
-    alive = np.ones(n, bool)
+    sample = start + step_offsets[first]
+
+    # State of the tracers still walking: which tracer, where it is, its last two moves.
+    active = np.arange(n)
+    here = sample.copy()
+    move = first.astype(np.intp)
+    previous = np.full(n, 8, np.intp)
+    own, origin = owner, start
+    # close[reach + d] is True for the flat displacements d of at most two pixels each way.
+    reach = max_steps * (width + 1)
+    close = np.zeros(2 * reach + 1, bool)
+    two = np.arange(-2, 3)
+    offsets = (two[:, None] * width + two).ravel()
+    close[reach + offsets[np.abs(offsets) <= reach]] = True
+    sample_at = min(sample_steps, max_steps)
     for step in range(1, max_steps + 1):
-        idx = np.nonzero(alive)[0]
-        if len(idx) == 0:
+        if len(active) == 0:
             break
-        if step <= sample_steps:
-            sample_y[idx], sample_x[idx] = cy[idx], cx[idx]
+        if step == sample_at:
+            sample[active] = here
         # Arrived next to another candidate?
-        met = ids[cy[idx], cx[idx]]
-        stop = (met >= 0) & (met != owner[idx])
-        hit[idx[stop]] = met[stop]
-        length[idx[stop]] = step
-        alive[idx[stop]] = False
-        idx = idx[~stop]
-        ny = cy[idx, None] + _DY[None, :]
-        nx = cx[idx, None] + _DX[None, :]
-        ok = sk[ny, nx]
-        ok &= ~((ny == py[idx, None]) & (nx == px[idx, None]))
-        ok &= ~((ny == qy[idx, None]) & (nx == qx[idx, None]))
-        ry, rx = ny - start_y[idx, None], nx - start_x[idx, None]
-        near = (np.abs(ry) <= 1) & (np.abs(rx) <= 1)
-        ring = _RING_INDEX[np.clip((ry + 1) * 3 + rx + 1, 0, 8)]
-        blocked = near & ((ring < 0) | (((forbidden[idx, None] >> np.maximum(ring, 0)) & 1) == 1))
-        ok &= ~blocked
+        met = ids[here]
+        stop = (met >= 0) & (met != own)
+        ahead = here[:, None] + step_offsets
+        ok = sk[ahead]
+        ok &= _ALLOWED[move, previous]
+        # Only a tracer within two pixels of its candidate can step into that candidate's neighbourhood.
+        near = np.nonzero(close[here - origin + reach])[0]
+        if len(near):
+            ok[near] &= ~_any8(ahead[near, :, None] == blocked[near, None, :])
         # Prefer the candidate farthest from the previous pixel: straight on rather than back round.
-        far = (ny - py[idx, None]) ** 2 + (nx - px[idx, None]) ** 2
-        score = np.where(ok, far, -1)
+        score = np.where(ok, _FAR[move], -1)
         choice = np.argmax(score, axis=1)
-        moved = score[np.arange(len(idx)), choice] >= 0
-        dead = idx[~moved]
-        hit[dead] = DEAD_END
-        length[dead] = step
-        alive[dead] = False
-        go = idx[moved]
-        c = choice[moved]
-        qy[go], qx[go] = py[go], px[go]
-        py[go], px[go] = cy[go], cx[go]
-        cy[go], cx[go] = cy[go] + _DY[c], cx[go] + _DX[c]
-    return Traces(owner, hit, length, sample_y - 1, sample_x - 1)
+        dead = ~_any8(ok) & ~stop
+        ended = stop | dead
+        if ended.any():
+            gone = active[ended]
+            hit[gone] = np.where(stop[ended], met[ended], DEAD_END)
+            length[gone] = step
+            if step < sample_at:
+                sample[gone] = here[ended]
+            walking = ~ended
+            active, here, move, previous, own, origin = (
+                a[walking] for a in (active, here, move, previous, own, origin)
+            )
+            blocked, choice = blocked[walking], choice[walking]
+        here = here + step_offsets[choice]
+        previous, move = move, choice
+    return Traces(owner, hit, length, (sample // width - 1).astype(np.int32), (sample % width - 1).astype(np.int32))
+
+
+def _any8(flags: np.ndarray) -> np.ndarray:
+    """``flags.any(axis=-1)`` for a last axis of 8 booleans, read as one 64-bit word per row: NumPy's
+    reduction over such a short axis costs several times more than the whole tracing step around it."""
+    flags = np.ascontiguousarray(flags)
+    return flags.view(np.uint64)[..., 0] != 0
