@@ -40,6 +40,8 @@ DIRECTION_PERIODS = 1.1
 # A traced direction within this angle of the (smoother) orientation field is snapped onto it.
 SNAP_ANGLE = np.radians(35)
 FACING_ANGLE = np.radians(50)
+# Per neighbour code: 1 where a skeleton pixel with that neighbourhood is a candidate (1 or 3 branches).
+_CANDIDATE = np.isin(BRANCH_COUNT, (1, 3)).astype(np.uint8)
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,12 +69,12 @@ def detect_minutiae(
 ) -> DetectedMinutiae:
     sk = skeleton.astype(np.uint8)
     codes = neighbour_codes(sk)
-    branches = BRANCH_COUNT[codes]
-    candidate = skeleton & ((branches == 1) | (branches == 3))
+    candidate = cv2.LUT(codes, _CANDIDATE)
+    candidate &= sk
     ys, xs = np.nonzero(candidate)
     ys, xs = ys.astype(np.int32), xs.astype(np.int32)
     cand_codes = codes[ys, xs]
-    kind = np.where(branches[ys, xs] == 1, ENDING, BIFURCATION).astype(np.int32)
+    kind = np.where(BRANCH_COUNT[cand_codes] == 1, ENDING, BIFURCATION).astype(np.int32)
 
     traces = trace_branches(
         skeleton, ys, xs, cand_codes,
