@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from station.config import add_arguments, from_args
+from station.config import add_arguments, from_args, to_argv
 from station.errors import StationError
 
 STEPS = ("capture", "intent", "personalised", "counted", "activated", "authorised")
@@ -30,15 +30,7 @@ def _gui_available() -> bool:
 
 def _gui_argv(args: argparse.Namespace) -> list[str]:
     """The app's own command line from ``station [config flags] run [--hospital]``: the same station."""
-    argv: list[str] = []
-    if getattr(args, "config", None) is not None:
-        argv += ["--config", str(args.config)]
-    for key, value in sorted(vars(args).items()):
-        if key.startswith("cfg_") and value is not None:
-            argv += [f"--{key[4:].replace('_', '-')}", str(value)]
-    if getattr(args, "hospital", False):
-        argv.append("--hospital")
-    return argv
+    return to_argv(args) + (["--hospital"] if getattr(args, "hospital", False) else [])
 
 
 def cmd_run(args: argparse.Namespace) -> int:

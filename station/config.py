@@ -170,8 +170,12 @@ def load_config(
             continue
         if key not in _FIELDS:
             raise ConfigError(f"unknown setting {key!r}; valid keys: {', '.join(_FIELDS)}")
-        values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
+        values[key] = _coerce(key, value, _flag(key))
     return _check(StationConfig(**values))
+
+
+def _flag(name: str) -> str:
+    return f"--{name.replace('_', '-')}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -179,11 +183,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=None, help="station.toml to read")
     for name, f in _FIELDS.items():
         parser.add_argument(
-            f"--{name.replace('_', '-')}", dest=f"cfg_{name}", default=None, metavar=name.upper(),
+            _flag(name), dest=f"cfg_{name}", default=None, metavar=name.upper(),
             help=f"override '{name}' (default {f.default if f.default is not dataclasses.MISSING else '...'})",
         )
 
 
+def _overrides(args: argparse.Namespace) -> dict[str, str | None]:
+    return {name: getattr(args, f"cfg_{name}", None) for name in _FIELDS}
+
+
 def from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> StationConfig:
-    overrides = {name: getattr(args, f"cfg_{name}", None) for name in _FIELDS}
-    return load_config(getattr(args, "config", None), env=env, overrides=overrides)
+    return load_config(getattr(args, "config", None), env=env, overrides=_overrides(args))
+
+
+def to_argv(args: argparse.Namespace) -> list[str]:
+    """The flags of :func:`add_arguments` that ``args`` set, as a command line for another process or
+    parser (``station run`` handing its configuration to the desktop app)."""
+    argv: list[str] = []
+    if getattr(args, "config", None) is not None:
+        argv += ["--config", str(args.config)]
+    for name, value in _overrides(args).items():
+        if value is not None:
+            argv += [_flag(name), str(value)]
+    return argv
