@@ -144,6 +144,7 @@ class HospitalWindow(LanguageMenu, QMainWindow):
         self.task = None
         self.scanner = None
         self.last_claims: claims.ClaimsFile | None = None
+        self.photos: list[QPixmap] = []  # the checked card's member photos
         self.banner = Banner()
         self.banner.setObjectName("hospital_banner")
         self.progress = QProgressBar()
@@ -194,7 +195,6 @@ class HospitalWindow(LanguageMenu, QMainWindow):
         self.care_box = QGroupBox()
         self.verify_button = button(self.verify)
         self.package = QComboBox()
-        self.package.currentIndexChanged.connect(lambda _: self._enable())
         self.preauth = QLineEdit()
         self.preauth.setObjectName("preauth")
         self.admit_button = button(self.admit)
@@ -289,8 +289,7 @@ class HospitalWindow(LanguageMenu, QMainWindow):
             self.labels[key].setText(text)
         self.preauth.setPlaceholderText(self.tr("the insurer's authorisation number (packages marked pre-auth)"))
         self.reason.setPlaceholderText(self.tr("why the finger cannot be used, how identity was confirmed"))
-        if self.check is not None:
-            self._show_member(self.members.currentRow())
+        self._show_member(self.members.currentRow())
 
     # -- running -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -375,9 +374,10 @@ class HospitalWindow(LanguageMenu, QMainWindow):
                                        "Policy {4}: balance Rs {5:,.0f}.").format(
             check.serial, check.urn, check.seconds * 1000, check.issued_by, check.policy.policy_number, check.balance / 100))
         self.members.clear()
-        for m in check.members:
+        self.photos = [_pixmap(m.photo) for m in check.members]  # decoded once per card, shown small and large
+        for m, photo in zip(check.members, self.photos, strict=True):
             item = QListWidgetItem(f"{m.index + 1}. {m.name} ({m.gender}, {m.age}, {m.relationship})")
-            if not (photo := _pixmap(m.photo)).isNull():
+            if not photo.isNull():
                 item.setIcon(QIcon(photo))
             self.members.addItem(item)
         self.members.setCurrentRow(0)
@@ -392,11 +392,10 @@ class HospitalWindow(LanguageMenu, QMainWindow):
         self.banner.show_message(self.tr("Card accepted."), "ok")
 
     def _show_member(self, row: int) -> None:
-        members = self.check.members if self.check is not None else ()
-        photo = _pixmap(members[row].photo) if 0 <= row < len(members) else QPixmap()
+        photo = self.photos[row] if 0 <= row < len(self.photos) else QPixmap()
         if photo.isNull():
             self.member_photo.clear()
-            self.member_photo.setText(self.tr("no photo on the card") if 0 <= row < len(members) else "")
+            self.member_photo.setText(self.tr("no photo on the card") if 0 <= row < len(self.photos) else "")
         else:
             self.member_photo.setPixmap(photo.scaled(self.member_photo.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                                      Qt.TransformationMode.SmoothTransformation))
