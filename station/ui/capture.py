@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QProgressBar,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 from biometrics.fingers import FingerPosition
 from station.storage.models import CaptureKind, ExceptionReason
 from station.ui.backend import StationBackend
-from station.ui.common import Banner, Screen, bgr_pixmap, explain, grey_pixmap, tr
+from station.ui.common import Banner, Screen, bgr_pixmap, button, explain, grey_pixmap, tr
 from station.ui.devices import QualityFeedback
 from station.ui.tasks import Task
 from station.workflows import households as hh
@@ -150,11 +149,8 @@ class CapturePage(Screen):
         self.preview.setFixedSize(PREVIEW_WIDTH, PREVIEW_WIDTH * 3 // 4)
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setStyleSheet("background:#222; color:#ddd;")
-        self.photo_button = QPushButton()
-        self.photo_button.setObjectName("take_photo")
-        self.photo_button.clicked.connect(self.take_photo)
-        self.no_photo_button = QPushButton()
-        self.no_photo_button.clicked.connect(self.photo_exception)
+        self.photo_button = button(self.take_photo, "take_photo")
+        self.no_photo_button = button(self.photo_exception)
         self.photo_result = QLabel()
         self.photo_result.setWordWrap(True)
         photo = QVBoxLayout(self.photo_box)
@@ -180,15 +176,10 @@ class CapturePage(Screen):
         self.print_image.setStyleSheet("background:#fff; border:1px solid #aaa;")
         self.attempts = QListWidget()
         self.attempts.setObjectName("finger_attempts")
-        self.finger_button = QPushButton()
-        self.finger_button.setObjectName("capture_fingers")
-        self.finger_button.clicked.connect(self.capture_fingers)
-        self.no_finger_button = QPushButton()
-        self.no_finger_button.setObjectName("no_fingers")
-        self.no_finger_button.clicked.connect(self.finger_exception)
+        self.finger_button = button(self.capture_fingers, "capture_fingers")
+        self.no_finger_button = button(self.finger_exception, "no_fingers")
         self.exception_dialog: ExceptionDialog | None = None
-        self.cancel_button = QPushButton()
-        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button = button(self.cancel)
         self.cancel_button.setEnabled(False)
         self.job_progress = QProgressBar()
         self.worn = QCheckBox()

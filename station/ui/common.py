@@ -7,12 +7,13 @@ into something an operator can read in the language they chose.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QAction, QActionGroup, QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QPushButton, QWidget
 
 from biometrics.scanner_errors import ScannerError, ScannerTimeout
 from cardlib.errors import CardError, CardRemovedError, NoCardError, ReaderNotFoundError
@@ -24,6 +25,18 @@ from station.ui.tasks import Cancelled as TaskCancelled
 
 def tr(text: str, context: str = "Messages") -> str:
     return QCoreApplication.translate(context, text)
+
+
+def button(slot: Callable[..., object], name: str = "", *, default: bool = False) -> QPushButton:
+    """A push button wired to ``slot``. It has no text yet: screens set it in ``retranslate()``, so it
+    follows a language switch. ``name`` is the objectName tests and scripts/screenshots.py look up."""
+    widget = QPushButton()
+    if name:
+        widget.setObjectName(name)
+    if default:
+        widget.setDefault(True)
+    widget.clicked.connect(slot)
+    return widget
 
 
 class Screen(QWidget):

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QProgressBar,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -42,7 +41,7 @@ from station.hospital import claims, desk, treatment
 from station.hospital.models import VerifyMethod
 from station.hospital.rules import HospitalRules, packages
 from station.storage import Database
-from station.ui.common import Banner, LanguageMenu, explain
+from station.ui.common import Banner, LanguageMenu, button, explain
 from station.ui.i18n import LanguageSwitcher
 from station.ui.tasks import TaskRunner
 
@@ -148,11 +147,6 @@ class HospitalWindow(LanguageMenu, QMainWindow):
         self.banner = Banner()
         self.banner.setObjectName("hospital_banner")
         self.progress = QProgressBar()
-
-        def button(slot) -> QPushButton:  # type: ignore[no-untyped-def]
-            b = QPushButton()
-            b.clicked.connect(slot)
-            return b
 
         self.desk_box = QGroupBox()
         self.user, self.password, self.pin = QLineEdit("desk"), QLineEdit("desk-password-1"), QLineEdit("4321")

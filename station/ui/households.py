@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from station.storage.models import HouseholdStatus
 from station.ui.backend import StationBackend
-from station.ui.common import Banner, Screen, explain, tr
+from station.ui.common import Banner, Screen, button, explain, tr
 from station.ui.forms import FormDialog
 from station.workflows.households import HouseholdSummary
 
@@ -65,16 +64,10 @@ class HouseholdsScreen(Screen):
             shortcut = QShortcut(QKeySequence(key), self.table)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(self.enrol_selected)
-        self.enrol_button = QPushButton()
-        self.enrol_button.setObjectName("enrol")
-        self.enrol_button.clicked.connect(self.enrol_selected)
-        self.summary_button = QPushButton()
-        self.summary_button.clicked.connect(self.summary.emit)
-        self.back_button = QPushButton()
-        self.back_button.clicked.connect(self.back.emit)
-        self.form_button = QPushButton()
-        self.form_button.setObjectName("record_form")
-        self.form_button.clicked.connect(self.record_form)
+        self.enrol_button = button(self.enrol_selected, "enrol")
+        self.summary_button = button(self.summary.emit)
+        self.back_button = button(self.back.emit)
+        self.form_button = button(self.record_form, "record_form")
         self.form_dialog: FormDialog | None = None
 
         top = QHBoxLayout()

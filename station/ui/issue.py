@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
 from biometrics.fingers import FingerPosition
 from station.ui.backend import StationBackend
 from station.ui.capture import finger_text
-from station.ui.common import Banner, Screen, explain, tr
+from station.ui.common import Banner, Screen, button, explain, tr
 from station.ui.devices import QualityFeedback
 from station.ui.tasks import Task
 from station.workflows.fko import FkoSession
@@ -52,9 +51,7 @@ class CardPage(Screen):
         self.fko_state = QLabel()
         self.fko_state.setObjectName("fko_state")
         self.fko_state.setWordWrap(True)
-        self.unlock_button = QPushButton()
-        self.unlock_button.setObjectName("unlock_fko")
-        self.unlock_button.clicked.connect(self.unlock)
+        self.unlock_button = button(self.unlock, "unlock_fko")
         fko = QVBoxLayout(self.fko_box)
         fko.addWidget(self.fko_state)
         fko.addWidget(self.unlock_button)
@@ -65,18 +62,11 @@ class CardPage(Screen):
         self.card_state.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setObjectName("card_progress")
-        self.write_button = QPushButton()
-        self.write_button.setObjectName("write_card")
-        self.write_button.clicked.connect(self.write)
-        self.cancel_button = QPushButton()
-        self.cancel_button.clicked.connect(lambda: self.task.cancel() if self.task else None)
+        self.write_button = button(self.write, "write_card")
+        self.cancel_button = button(lambda: self.task.cancel() if self.task else None)
         self.sim_row = QWidget()
-        self.insert_button = QPushButton()
-        self.insert_button.setObjectName("sim_insert_card")
-        self.insert_button.clicked.connect(self.sim_insert)
-        self.pull_button = QPushButton()
-        self.pull_button.setObjectName("sim_pull_card")
-        self.pull_button.clicked.connect(self.sim_pull)
+        self.insert_button = button(self.sim_insert, "sim_insert_card")
+        self.pull_button = button(self.sim_pull, "sim_pull_card")
         sim = QHBoxLayout(self.sim_row)
         sim.setContentsMargins(0, 0, 0, 0)
         sim.addWidget(self.insert_button)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout
 
 from station.ui.backend import StationBackend
-from station.ui.common import Banner, Screen, explain, tr
+from station.ui.common import Banner, Screen, button, explain, tr
 from station.ui.simcamp import OPERATOR, PASSWORD
 
 
@@ -27,11 +27,8 @@ class LoginScreen(Screen):
         self.user_label, self.password_label = QLabel(), QLabel()
         self.user_label.setBuddy(self.user)
         self.password_label.setBuddy(self.password)
-        self.sign_in = QPushButton()
-        self.sign_in.setObjectName("sign_in")
-        self.sign_in.setDefault(True)
+        self.sign_in = button(self.submit, "sign_in", default=True)
         self.sign_in.setAutoDefault(True)
-        self.sign_in.clicked.connect(self.submit)
         self.password.returnPressed.connect(self.submit)
         self.user.returnPressed.connect(self.password.setFocus)
         self.hint = QLabel()

@@ -17,14 +17,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
 )
 
 from station.ui.backend import StationBackend
-from station.ui.common import Banner, Screen, explain, tr
+from station.ui.common import Banner, Screen, button, explain, tr
 from station.ui.devices import DeviceKind, DeviceState, DeviceStatus
 
 STATE_COLOURS = {DeviceState.READY: "#d7f0dc", DeviceState.MISSING: "#fbd3cf", DeviceState.ERROR: "#fde7c0"}
@@ -65,11 +64,8 @@ class SetupScreen(Screen):
         self.list_path = QLineEdit()
         self.list_path.setObjectName("list_path")
         self.list_label.setBuddy(self.list_path)
-        self.browse = QPushButton()
-        self.browse.clicked.connect(self.choose_file)
-        self.import_button = QPushButton()
-        self.import_button.setObjectName("import_list")
-        self.import_button.clicked.connect(self.import_list)
+        self.browse = button(self.choose_file)
+        self.import_button = button(self.import_list, "import_list")
         self.import_progress = QProgressBar()
         self.import_progress.hide()
         row = QHBoxLayout()
@@ -86,9 +82,7 @@ class SetupScreen(Screen):
         self.village = QComboBox()
         self.village.setObjectName("village")
         self.village_label.setBuddy(self.village)
-        self.open_button = QPushButton()
-        self.open_button.setObjectName("open_camp")
-        self.open_button.clicked.connect(self.open_camp)
+        self.open_button = button(self.open_camp, "open_camp")
         self.camp_state = QLabel()
         camp_row = QHBoxLayout(self.camp_box)
         camp_row.addWidget(self.village_label)
@@ -103,17 +97,13 @@ class SetupScreen(Screen):
         self.devices.verticalHeader().hide()
         self.devices.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.devices.setWordWrap(True)
-        self.refresh_button = QPushButton()
-        self.refresh_button.setObjectName("refresh_devices")
-        self.refresh_button.clicked.connect(self.refresh_devices)
+        self.refresh_button = button(self.refresh_devices, "refresh_devices")
         dev = QVBoxLayout(self.device_box)
         dev.addWidget(self.devices)
         dev.addWidget(self.refresh_button)
 
-        self.continue_button = QPushButton()
-        self.continue_button.setObjectName("continue")
+        self.continue_button = button(self.proceed.emit, "continue")
         self.continue_button.setEnabled(False)
-        self.continue_button.clicked.connect(self.proceed.emit)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)

@@ -12,13 +12,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QPushButton,
     QVBoxLayout,
 )
 
 from station.storage.models import HouseholdStatus
 from station.ui.backend import StationBackend
-from station.ui.common import Banner, Screen, explain
+from station.ui.common import Banner, Screen, button, explain
 from station.ui.households import status_text
 from station.workflows.export import BundleResult
 
@@ -70,12 +69,8 @@ class SummaryScreen(Screen):
         self.export_state.setWordWrap(True)
         self.export_state.setObjectName("export_state")
         self.export_progress = QProgressBar()
-        self.unlock_button = QPushButton()
-        self.unlock_button.setObjectName("summary_unlock")
-        self.unlock_button.clicked.connect(self.unlock)
-        self.export_button = QPushButton()
-        self.export_button.setObjectName("export")
-        self.export_button.clicked.connect(self.export)
+        self.unlock_button = button(self.unlock, "summary_unlock")
+        self.export_button = button(self.export, "export")
         ex = QVBoxLayout(self.export_box)
         ex.addWidget(self.export_state)
         ex.addWidget(self.export_progress)
@@ -83,8 +78,7 @@ class SummaryScreen(Screen):
         row.addWidget(self.unlock_button)
         row.addWidget(self.export_button)
         ex.addLayout(row)
-        self.back_button = QPushButton()
-        self.back_button.clicked.connect(self.back.emit)
+        self.back_button = button(self.back.emit)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.banner)

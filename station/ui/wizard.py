@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QSpinBox,
     QStackedWidget,
     QTableWidget,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 from station.storage.models import Gender, Relationship
 from station.ui.backend import StationBackend
 from station.ui.capture import CapturePage
-from station.ui.common import Banner, Screen, explain, tr
+from station.ui.common import Banner, Screen, button, explain, tr
 from station.ui.issue import CardPage
 from station.workflows import households as hh
 from station.workflows.households import HouseholdView
@@ -180,16 +179,9 @@ class EnrolmentWizard(Screen):
             self.pages.addWidget(page)
         self.capture.completeness.connect(lambda _: self._buttons())
         self.card.issued.connect(lambda _: self._buttons())
-        self.back_button = QPushButton()
-        self.back_button.setObjectName("wizard_back")
-        self.back_button.clicked.connect(self.go_back)
-        self.next_button = QPushButton()
-        self.next_button.setObjectName("wizard_next")
-        self.next_button.setDefault(True)
-        self.next_button.clicked.connect(self.go_next)
-        self.cancel_button = QPushButton()
-        self.cancel_button.setObjectName("wizard_cancel")
-        self.cancel_button.clicked.connect(self.leave)
+        self.back_button = button(self.go_back, "wizard_back")
+        self.next_button = button(self.go_next, "wizard_next", default=True)
+        self.cancel_button = button(self.leave, "wizard_cancel")
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.leave)
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel_button)
