@@ -25,7 +25,7 @@ from pathlib import Path
 
 from cardlib import tlv
 from cardlib.apdu import CommandApdu, ResponseApdu, StatusWord
-from cardlib.errors import CardError, VerificationFailed, raise_for_status
+from cardlib.errors import CardError, ConditionsNotSatisfied, VerificationFailed, raise_for_status
 from cardlib.secure import AuthenticationFailed
 from cardlib.transport import Transport
 from keymgmt import issuance, scp
@@ -311,13 +311,14 @@ class FkoCard(AuthorityCard):
     def derive_card_key(self, serial: bytes) -> bytes:
         """As for any authority card, but the FKO card first records the serial as an *open key* until
         that card's issuance is counted, and refuses (6985) once 8 are open."""
-        response = self.transport.transmit(CommandApdu(CLA, INS_DERIVE_CARD_KEY, 0, 0, serial, ne=16))
-        if response.sw == StatusWord.CONDITIONS_NOT_SATISFIED:
+        try:
+            return super().derive_card_key(serial)
+        except ConditionsNotSatisfied:
+            # The open-key limit: tell the officer the remedy rather than the bare status word.
             raise AuthorityCardError(
                 f"this FKO card has given out the keys of {issuance.OPEN_KEYS_MAX} cards it never issued "
                 "(spoilt blanks): take them and the FKO card to the district desk for a recharge"
-            )
-        return raise_for_status(response, "deriving the card key").data
+            ) from None
 
     def _refusal_reason(self, time: datetime) -> str:
         info = self.info()
