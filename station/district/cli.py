@@ -28,10 +28,11 @@ import argparse
 import itertools
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from biometrics import cardtemplate, iso19794
 from biometrics.errors import BiometricsError
@@ -44,7 +45,10 @@ from keymgmt.certs import Certificate
 from keymgmt.revocation import SignedRevocationList
 from simulators.cards.cli import make_card
 from simulators.cards.storage import StateFileError
-from station.errors import StationError
+from station.errors import BundleError, StationError
+
+if TYPE_CHECKING:
+    from station.district.bundle import CampBundle
 
 PROG = "python -m station.district"
 ENV_PIN = "KEYMGMT_CARD_PIN"
@@ -248,42 +252,58 @@ def cmd_card_info(args: argparse.Namespace) -> int:
 # --- parser ----------------------------------------------------------------------------------------------
 
 
-def cmd_reconcile(args: argparse.Namespace) -> int:
-    """Open each camp bundle (decrypt, verify the station's and the FKO card's signatures) and check its
-    cards against the FKO ledger inside it; exit 1 if any bundle has a problem."""
-    from station.district.bundle import open_bundle, reconcile
-    from station.errors import BundleError
+def camp_bundles(
+    args: argparse.Namespace, refused: Callable[[Path, BundleError], None] | None = None
+) -> Iterator[tuple[Path, CampBundle]]:
+    """The camp bundles named on the command line, each opened (decrypted, its station's and FKO card's
+    signatures verified) with the district store ``--store`` against the scheme root ``--root``.
+
+    A refused bundle ends the command, unless ``refused`` is given: it is told, and the next bundles are
+    still opened. The store stays open while the caller uses each bundle, and closes after the last.
+    """
+    from station.district.bundle import open_bundle  # its imports are only needed by these two commands
 
     root = keycli.load_root(args.root)
-    failed = 0
     with keycli.open_from_args(args) as store:
         for path in args.bundles:
             try:
                 bundle = open_bundle(path, store, root)
             except BundleError as exc:
-                print(f"{path}: REFUSED: {exc}")
-                failed += 1
+                if refused is None:
+                    raise
+                refused(path, exc)
                 continue
-            result = reconcile(bundle)
-            print(f"{path}: {result.cards_in_bundle} cards in the bundle, {result.matched} matched to the ledger of "
-                  f"FKO card {bundle.fko.card_serial.hex().upper()} ({result.ledger_entries_at_station} issuances at "
-                  f"this station), {len(bundle.households)} households")
-            for problem in result.problems:
-                print(f"  PROBLEM: {problem}")
-            failed += not result.ok
-    return 1 if failed else 0
+            yield path, bundle
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """Open each camp bundle and check its cards against the FKO ledger inside it; exit 1 if any bundle
+    has a problem or is refused."""
+    from station.district.bundle import reconcile
+
+    refused: list[Path] = []
+
+    def refuse(path: Path, exc: BundleError) -> None:
+        print(f"{path}: REFUSED: {exc}")
+        refused.append(path)
+
+    failed = 0
+    for path, bundle in camp_bundles(args, refuse):
+        result = reconcile(bundle)
+        print(f"{path}: {result.cards_in_bundle} cards in the bundle, {result.matched} matched to the ledger of "
+              f"FKO card {bundle.fko.card_serial.hex().upper()} ({result.ledger_entries_at_station} issuances at "
+              f"this station), {len(bundle.households)} households")
+        for problem in result.problems:
+            print(f"  PROBLEM: {problem}")
+        failed += not result.ok
+    return 1 if failed or refused else 0
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
     """The same person in two households, across the given camp bundles; exit 1 if any is found."""
-    from station.district.bundle import open_bundle
     from station.district.duplicates import find_duplicates, fingers_of
 
-    root = keycli.load_root(args.root)
-    households = []
-    with keycli.open_from_args(args) as store:
-        for path in args.bundles:
-            households.extend(open_bundle(path, store, root).households)
+    households = [h for _, bundle in camp_bundles(args) for h in bundle.households]
     report = find_duplicates(fingers_of(households))
     print(f"{report.people} people, {report.fingers} fingers searched in {len(args.bundles)} bundle(s)")
     for line in report.unreadable:
