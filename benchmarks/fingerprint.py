@@ -39,7 +39,15 @@ from quality_vs_eer import baseline_match  # noqa: E402
 
 from biometrics import cardtemplate, iso19794  # noqa: E402
 from biometrics.errors import BiometricsError  # noqa: E402
-from biometrics.evaluate import Rates, error_curve, find_images, plot_det, rates, threshold_at  # noqa: E402
+from biometrics.evaluate import (  # noqa: E402
+    Rates,
+    eer_interval,
+    error_curve,
+    find_images,
+    plot_det,
+    rates,
+    threshold_at,
+)
 from biometrics.matching import THRESHOLDS, match  # noqa: E402
 from biometrics.matching.consolidation import similarities, stack  # noqa: E402
 from biometrics.matching.cylinders import PreparedTemplate, prepare  # noqa: E402
@@ -94,6 +102,16 @@ def score_all(templates: list[FingerprintTemplate | None], fingers: list[int],
         for b, s in zip(rest, row, strict=True):
             (genuine if fingers[a] == fingers[b] else impostor).append(float(s))
     return np.array(genuine), np.array(impostor)
+
+
+def interval(r: SetResult) -> str:
+    """The EER's 95 % interval from resampling fingers, pairs in ``score_all``'s order."""
+    n = len(r.fingers)
+    pairs = [(r.fingers[a], r.fingers[b]) for a in range(n - 1) for b in range(a + 1, n)]
+    g_finger = np.array([a for a, b in pairs if a == b])
+    i_fingers = np.array([(a, b) for a, b in pairs if a != b])
+    low, high = eer_interval(r.genuine, g_finger, r.impostor, i_fingers)
+    return f"{100 * low:.2f}-{100 * high:.2f} %"
 
 
 def run_images(folder: Path, dpi: int, real: bool) -> SetResult:
@@ -216,18 +234,18 @@ def main(argv: list[str] | None = None) -> int:
     sets = IMAGE_SETS[:1] if args.quick else IMAGE_SETS
     results: list[SetResult] = []
     print("## Accuracy (FVC protocol: 280 genuine, 2,880 impostor comparisons per set)\n")
-    print("| set | dpi | EER | FMR100 | FMR1000 | baseline EER | ms extract (median) | ms prepare |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| set | dpi | EER | EER 95 % interval | FMR100 | FMR1000 | baseline EER | ms extract (median) | ms prepare |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, dpi, real in sets:
         folder = args.data / name
         if not folder.is_dir():
-            print(f"| {name} | {dpi} | not present | | | | | |")
+            print(f"| {name} | {dpi} | not present | | | | | | |")
             continue
         r = run_images(folder, dpi, real)
         results.append(r)
         base = "-" if args.quick else pct(rates(*score_all(r.templates, r.fingers, baseline_match)).eer)
         label = name + ("" if real else " (synthetic)")
-        print(f"| {label} | {dpi} | {pct(r.rates.eer)} | {pct(r.rates.fmr100)} | {pct(r.rates.fmr1000)} | "
+        print(f"| {label} | {dpi} | {pct(r.rates.eer)} | {interval(r)} | {pct(r.rates.fmr100)} | {pct(r.rates.fmr1000)} | "
               f"{base} | {r.ms_extract:.1f} | {r.ms_prepare:.1f} |", flush=True)
     iso_results = []
     for name in ISO_SETS if not args.quick else ():
@@ -235,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         if folder.is_dir():
             r = run_iso(folder)
             iso_results.append(r)
-            print(f"| {r.name} (SecuGen minutiae) | - | {pct(r.rates.eer)} | {pct(r.rates.fmr100)} | "
+            print(f"| {r.name} (SecuGen minutiae) | - | {pct(r.rates.eer)} | {interval(r)} | {pct(r.rates.fmr100)} | "
                   f"{pct(r.rates.fmr1000)} | | | |", flush=True)
     if not results:
         print("no FVC image set present; nothing more measured")
