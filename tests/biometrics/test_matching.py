@@ -216,3 +216,13 @@ def test_raw_templates_are_prepared_once_for_repeated_matches(fingers):
     after = _prepare_recent.cache_info()
     assert again == first
     assert after.hits == before.hits + 2 and after.misses == before.misses
+
+
+def test_both_paths_average_the_same_number_of_pairs():
+    from biometrics.matching.consolidation import MAX_PAIRS, MIN_PAIRS, pair_counts
+    from biometrics.matching.pairwise import _PAIR_COUNTS
+
+    # The 1:1 path tabulates the batch's sigmoid: a change to one rule must reach the other.
+    counts = np.arange(len(_PAIR_COUNTS))
+    assert pair_counts(counts, len(_PAIR_COUNTS)).tolist() == _PAIR_COUNTS
+    assert min(_PAIR_COUNTS) == MIN_PAIRS and max(_PAIR_COUNTS) == MAX_PAIRS
