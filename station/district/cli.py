@@ -129,42 +129,38 @@ def load_templates(args: argparse.Namespace) -> tuple[bytes, ...]:
     return tuple(templates)
 
 
-def _made(card_type: str, cert: Certificate, args: argparse.Namespace) -> None:
-    where = args.card or args.reader
-    print(f"{card_type} card made in {where}: {keycli.describe(cert)}")
+def _make_card(
+    args: argparse.Namespace, card_type: str, label: str, personalise: Callable[..., Certificate],
+    holder: str, holder_id: str, secret: object, **options: int,
+) -> None:
+    """Personalise the blank card of ``card_type`` from the store, valid for --days, and say what was made:
+    the make-* commands differ only in the card and what it carries (``secret``: templates or PIN)."""
+    not_before, not_after = validity(args)
+    with keycli.open_from_args(args) as store, card_transport(card_type, args.card, args.reader) as transport:
+        cert = personalise(CLIENTS[card_type](transport), store, holder, holder_id, secret,
+                           not_before, not_after, **options)
+    print(f"{label} card made in {args.card or args.reader}: {keycli.describe(cert)}")
 
 
 # --- commands ------------------------------------------------------------------------------------------
 
 
 def cmd_make_fko(args: argparse.Namespace) -> int:
-    templates = load_templates(args)
-    not_before, not_after = validity(args)
-    with keycli.open_from_args(args) as store, card_transport("fko", args.card, args.reader) as transport:
-        cert = ca.personalise_fko(ca.FkoCard(transport), store, args.holder, args.holder_id, templates,
-                                  not_before, not_after, args.issuances)
-    _made("FKO", cert, args)
+    _make_card(args, "fko", "FKO", ca.personalise_fko, args.holder, args.holder_id, load_templates(args),
+               issuances=args.issuances)
     print(f"  issuances: {args.issuances}; unlocks with the officer's finger only")
     return 0
 
 
 def cmd_make_district_card(args: argparse.Namespace) -> int:
-    pin = card_pin(args, confirm=True)
-    not_before, not_after = validity(args)
-    with keycli.open_from_args(args) as store, card_transport("district", args.card, args.reader) as transport:
-        cert = ca.personalise_district_card(ca.DistrictCard(transport), store, args.holder, args.holder_id, pin,
-                                            not_before, not_after)
-    _made("district desk", cert, args)
+    _make_card(args, "district", "district desk", ca.personalise_district_card, args.holder, args.holder_id,
+               card_pin(args, confirm=True))
     return 0
 
 
 def cmd_make_hospital_card(args: argparse.Namespace) -> int:
-    pin = card_pin(args, confirm=True)
-    not_before, not_after = validity(args)
-    with keycli.open_from_args(args) as store, card_transport("hospital", args.card, args.reader) as transport:
-        cert = ca.personalise_hospital(ca.HospitalCard(transport), store, args.hospital, args.hospital_id, pin,
-                                       not_before, not_after)
-    _made("hospital", cert, args)
+    _make_card(args, "hospital", "hospital", ca.personalise_hospital, args.hospital, args.hospital_id,
+               card_pin(args, confirm=True))
     return 0
 
 
