@@ -35,6 +35,7 @@ import numpy as np
 from biometrics.matching.consolidation import (
     DIR_TOL,
     MAX_PAIRS,
+    MIN_AVERAGED,
     MIN_COMMON_CELLS,
     MIN_PAIRS,
     N_RELAX_PAIRS,
@@ -185,7 +186,8 @@ def similarity(probe: PreparedTemplate, other: PreparedTemplate) -> float:
         lam = rho.dot(lam)
 
     k = min(o.n, p.n)
-    n_p = min(_PAIR_COUNTS[k] if k < len(_PAIR_COUNTS) else _pair_count(k), n)
+    wanted = _PAIR_COUNTS[k] if k < len(_PAIR_COUNTS) else _pair_count(k)
+    n_p = min(wanted, n)
     if n_p < n:
         lam = lam[(lam0 / lam).argpartition(n_p)[:n_p]]  # the best relaxed-to-initial ratios
-    return sum(lam.tolist()) / n_p
+    return sum(lam.tolist()) / max(n_p, min(wanted, MIN_AVERAGED))

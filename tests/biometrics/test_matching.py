@@ -226,3 +226,38 @@ def test_both_paths_average_the_same_number_of_pairs():
     counts = np.arange(len(_PAIR_COUNTS))
     assert pair_counts(counts, len(_PAIR_COUNTS)).tolist() == _PAIR_COUNTS
     assert min(_PAIR_COUNTS) == MIN_PAIRS and max(_PAIR_COUNTS) == MAX_PAIRS
+
+
+
+def test_few_mutual_pairs_are_divided_by_min_averaged_on_both_paths(monkeypatch):
+    from biometrics.matching import consolidation, pairwise
+
+    # Two templates of 40 minutiae in which only 5 of one face the same way as the other's (pairs
+    # more than 90 degrees apart are never compared): at most 5 mutually best pairs, fewer than a
+    # comparison of 40 minutiae averages, so the missing pairs must count as 0 on both paths.
+    rng = np.random.default_rng(0)
+
+    def template(points: np.ndarray, angles: np.ndarray) -> FingerprintTemplate:
+        return FingerprintTemplate(SIZE, SIZE, 500, tuple(
+            Minutia(round(x), round(y), float(a) % (2 * math.pi)) for (x, y, _), a in zip(points, angles, strict=True)))
+
+    probes, others = [], []
+    for seed in range(20, 26):
+        probes.append(prepare(template(finger(seed), 0.3 + rng.normal(0, 0.3, 40))))
+        angles = math.pi + 0.3 + rng.normal(0, 0.3, 40)
+        angles[:5] = 0.3 + rng.normal(0, 0.3, 5)
+        others.append(prepare(template(finger(seed + 50), angles)))
+
+    def scores() -> tuple[list[float], list[float]]:
+        return ([pairwise.similarity(p, o) for p, o in zip(probes, others, strict=True)],
+                [float(similarities(p, stack([o]))[0]) for p, o in zip(probes, others, strict=True)])
+
+    strict, strict_batch = scores()
+    monkeypatch.setattr(consolidation, "MIN_AVERAGED", 1)
+    monkeypatch.setattr(pairwise, "MIN_AVERAGED", 1)
+    loose, loose_batch = scores()
+    assert strict_batch == pytest.approx(strict, abs=1e-3)
+    assert loose_batch == pytest.approx(loose, abs=1e-3)
+    # At most 5 pairs divided by MIN_AVERAGED = 8 instead of by themselves.
+    assert all(s <= 5 / 8 * v + 1e-6 for s, v in zip(strict, loose, strict=True))
+    assert min(loose) > 0
