@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -511,14 +511,8 @@ def personalise_district_card(
     card: DistrictCard, district: KeyStore, holder: str, holder_id: str, pin: str,
     not_before: datetime, not_after: datetime,
 ) -> Certificate:
-    _check_pin(pin)
-    _check_identity(holder, holder_id)
-    _, chain, root = _certify(card, district, holder, not_before, not_after)
-    card.personalise(Personalisation(
-        Role.DISTRICT_CARD, holder, holder_id, chain[0].district_code, not_before, chain[0].not_after, chain, root,
-        family_master=district_family_master(district), admin_master=district_admin_master(district), pin=pin,
-    ))
-    return chain[0]
+    return _personalise_pin_card(card, district, holder, holder_id, pin, not_before, not_after,
+                                 district_family_master, district_admin_master)
 
 
 def personalise_hospital(
@@ -526,12 +520,24 @@ def personalise_hospital(
     not_before: datetime, not_after: datetime,
 ) -> Certificate:
     """Hospital cards are made centrally: they carry the scheme family master (cards are portable)."""
+    return _personalise_pin_card(card, central, hospital, hospital_id, pin, not_before, not_after,
+                                 scheme_family_master)
+
+
+def _personalise_pin_card(
+    card: DistrictCard | HospitalCard, issuer: KeyStore, holder: str, holder_id: str, pin: str,
+    not_before: datetime, not_after: datetime, family_master: Callable[[KeyStore], bytes],
+    admin_master: Callable[[KeyStore], bytes] | None = None,
+) -> Certificate:
+    """The PIN cards differ only in the masters they carry; those come as functions of the store so that
+    they are derived only once the PIN, the holder and a blank card have been accepted."""
     _check_pin(pin)
-    _check_identity(hospital, hospital_id)
-    _, chain, root = _certify(card, central, hospital, not_before, not_after)
+    _check_identity(holder, holder_id)
+    _, chain, root = _certify(card, issuer, holder, not_before, not_after)
+    # A hospital card's certificate names no district (certify_authority_card), so neither does the card.
     card.personalise(Personalisation(
-        Role.HOSPITAL_CARD, hospital, hospital_id, "", not_before, chain[0].not_after, chain, root,
-        family_master=scheme_family_master(central), pin=pin,
+        card.role, holder, holder_id, chain[0].district_code, not_before, chain[0].not_after, chain, root,
+        family_master=family_master(issuer), admin_master=admin_master(issuer) if admin_master else b"", pin=pin,
     ))
     return chain[0]
 
