@@ -321,17 +321,22 @@ class FamilyCard:
     def authenticated(self) -> bool:
         return self._channel is not None and self._channel.open
 
-    def _protected(self, apdu: CommandApdu, context: str) -> None:
+    def _transmit_protected(self, apdu: CommandApdu, context: str, after_loss: str) -> ResponseApdu:
+        """Send ``apdu`` through the secure session (any status word comes back). A card that stops
+        answering ends the session, and ``after_loss`` tells the operator what the card holds now."""
         if self._channel is None or not self._channel.open:
             raise NoSecureSession(f"{context} needs an authenticated session; call authenticate() first")
         try:
-            response = self._channel.transmit(apdu, context)
+            return self._channel.transmit(apdu, context)
         except (CardRemovedError, CardMuteError) as exc:
             self._channel = None
-            raise type(exc)(
-                f"the card stopped answering while {context}; reinsert it: the card holds either the old "
-                "or the new value (read it to see which), then authenticate again"
-            ) from exc
+            raise type(exc)(f"the card stopped answering while {context}; reinsert it: {after_loss}") from exc
+
+    def _protected(self, apdu: CommandApdu, context: str) -> None:
+        response = self._transmit_protected(
+            apdu, context,
+            "the card holds either the old or the new value (read it to see which), then authenticate again",
+        )
         raise_for_status(response, context)
 
     def update_policy(self, slot: int, policy: Policy | None) -> None:
@@ -359,16 +364,9 @@ class FamilyCard:
         self._select_app()
         apdu = CommandApdu(0x00, fp.INS_TRANSACT, record.policy_slot, 0, fp.encode_log_record(record))
         context = f"writing the {record.kind.name.lower()} transaction {record.reference}"
-        if self._channel is None or not self._channel.open:
-            raise NoSecureSession(f"{context} needs an authenticated session; call authenticate() first")
-        try:
-            response = self._channel.transmit(apdu, context)
-        except (CardRemovedError, CardMuteError) as exc:
-            self._channel = None
-            raise type(exc)(
-                f"the card stopped answering while {context}; reinsert it: it holds the transaction whole or "
-                "not at all (read its log to see which)"
-            ) from exc
+        response = self._transmit_protected(
+            apdu, context, "it holds the transaction whole or not at all (read its log to see which)"
+        )
         if response.sw == fp.SW_BALANCE_TOO_LOW:
             raise TransactionRefused(f"{context}: the family's balance on the card is too low")
         if response.sw == fp.SW_NO_OPEN_ADMISSION:
