@@ -43,6 +43,8 @@ from biometrics.matching.consolidation import (
     PAIRS_TAU,
     RELAX_ITERATIONS,
     RELAX_WEIGHT,
+    SUPPORT_CAP,
+    SUPPORT_SHARE,
 )
 from biometrics.matching.cylinders import DIST_STRETCH, DIST_TOL, PreparedTemplate
 
@@ -55,6 +57,7 @@ _GATE = math.ceil(MIN_COMMON_CELLS) - 0.5
 # Added to every a.b (through a constant column): far below float32 resolution of any real value, it
 # keeps t > 0 even for pairs with nothing in common, so the sign copied from the gate always sticks.
 _TINY = 1e-20
+_ONES = np.ones(N_RELAX_PAIRS, np.float32)
 
 
 def _pair_count(n: int) -> int:
@@ -180,6 +183,9 @@ def similarity(probe: PreparedTemplate, other: PreparedTemplate) -> float:
     turn -= c * (_K - 1.0)
     np.maximum(turn, 0.0, out=turn)
     rho *= turn
+    # Row sums are c (1 + the pair's summed compatibility with the others): the diagonal holds c. A
+    # product with ones is the cheapest row sum at this size.
+    support = min(max(float(rho.dot(_ONES[:n]).max()) / c - 1.0, 0.0), SUPPORT_CAP)
     rho.flat[:: n + 1] = RELAX_WEIGHT
     lam = lam0
     for _ in range(RELAX_ITERATIONS):
@@ -190,4 +196,5 @@ def similarity(probe: PreparedTemplate, other: PreparedTemplate) -> float:
     n_p = min(wanted, n)
     if n_p < n:
         lam = lam[(lam0 / lam).argpartition(n_p)[:n_p]]  # the best relaxed-to-initial ratios
-    return sum(lam.tolist()) / max(n_p, min(wanted, MIN_AVERAGED))
+    mean = sum(lam.tolist()) / max(n_p, min(wanted, MIN_AVERAGED))
+    return (1.0 - SUPPORT_SHARE) * mean + (SUPPORT_SHARE / SUPPORT_CAP) * support
