@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 from biometrics.camera import Camera, CameraConfigError, CameraInfo, CameraNotFound, CameraReadError
 from simulators.camera.faces import FRAME_SIZE, person_seed
 from simulators.camera.scenes import CameraFault, scene
+from simulators.statefile import write_atomic
 
 DEFAULT_SUBJECT = "demo/member-1"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -77,17 +77,7 @@ class CameraControl:
         if self.state_file is None:
             return
         data = json.dumps({"subject": self._state.subject, "fault": self._state.fault.value}).encode()
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.state_file.parent, prefix=".camera-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.state_file)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.state_file, data)
         self._loaded_mtime = self.state_file.stat().st_mtime_ns
 
     def _reload(self) -> None:

@@ -13,11 +13,11 @@ card: either the state before the command or the state after it.
 from __future__ import annotations
 
 import hashlib
-import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from simulators.statefile import write_atomic
 
 MAGIC = b"CARDSIM1"
 _HEADER = struct.Struct(">8sB")  # magic, length of the card-type name
@@ -99,23 +99,7 @@ def save_state(path: Path, card_type: str, image: bytes) -> None:
     name = card_type.encode("ascii")
     body = _HEADER.pack(MAGIC, len(name)) + name + image
     blob = body + hashlib.sha256(body).digest()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(blob)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_atomic(Path(path), blob, sync_dir=True)
 
 
 def load_state(path: Path, card_type: str, size: int) -> bytes:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
@@ -32,6 +30,7 @@ from biometrics.zfm.codes import (
 from biometrics.zfm.image import PACKED_SIZE, fit_to_sensor, pack_image, unpack_image
 from biometrics.zfm.packets import Packet
 from simulators.scanner.glass import Glass
+from simulators.statefile import write_atomic
 
 LIBRARY_SIZE = 300  # slots in the simulated flash library (an R307 has 1000, an AS608 300)
 SYSTEM_ID = 0x0009
@@ -69,17 +68,7 @@ class ZfmModule:
     def _save(self) -> None:
         if self.bank is None:
             return
-        self.bank.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.bank, prefix=".module-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(self.state, f, sort_keys=True)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.bank / STATE_FILE)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.bank / STATE_FILE, json.dumps(self.state, sort_keys=True).encode())
 
     @property
     def library(self) -> dict[str, str]:
