@@ -10,7 +10,7 @@ APT_PACKAGES=(
   gir1.2-fprint-2.0 gir1.2-pango-1.0 libgirepository1.0-dev libcairo2-dev pkg-config
   libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libgl1
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
-  postgresql gcc python3-venv
+  postgresql gcc python3-dev python3-venv
 )
 
 missing=()

@@ -1,0 +1,222 @@
+/*
+ * The part of a 1:1 comparison that follows the four matrix products (see pairwise.py): choosing
+ * the mutually best minutia pairs, relaxing them and averaging the best. In NumPy it is some forty
+ * calls on arrays of tens of numbers, each paying about a microsecond of dispatch for nanoseconds of
+ * work; here it is one call. The arithmetic is the same as pairwise.py's NumPy path (which stays as
+ * the reference and the fallback), in double precision.
+ *
+ * Arrays come in through the buffer protocol (NumPy arrays, C-contiguous), so building this needs
+ * only Python's headers, not NumPy's.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <string.h>
+
+#define MAX_RELAX 64
+
+typedef struct { float re, im; } cfloat;
+
+static int get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t items, Py_ssize_t itemsize, const char *what)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS) < 0)
+        return -1;
+    if (view->len != items * itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: expected %zd bytes, got %zd", what, items * itemsize, view->len);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+/* Indices of the k largest values of key[0..n) (k < n), by partial selection sort: n <= a few
+ * dozen, so this beats any cleverer selection. */
+static void top_k(const double *key, int *idx, int n, int k, int largest)
+{
+    for (int a = 0; a < k; a++) {
+        int pick = a;
+        for (int b = a + 1; b < n; b++) {
+            double kb = key[idx[b]], kp = key[idx[pick]];
+            if (largest ? kb > kp : kb < kp)
+                pick = b;
+        }
+        int tmp = idx[a];
+        idx[a] = idx[pick];
+        idx[pick] = tmp;
+    }
+}
+
+/*
+ * score(dot, norm, common, facing, m, n, position_o, position_pk, heading_conj_o, heading_pk,
+ *       inv_tol2_p, n_relax, iterations, weight, k, n_pairs) -> float
+ *
+ * dot, norm, common, facing: (m, n) float32, the products of pairwise.similarity (template rows,
+ * probe columns). position_o, heading_conj_o: (m,) complex64; position_pk, heading_pk: (n,)
+ * complex64 scaled by sqrt(k); inv_tol2_p: (n, n) float32.
+ */
+static PyObject *score(PyObject *self, PyObject *args)
+{
+    PyObject *o_dot, *o_norm, *o_common, *o_facing, *o_pos, *o_ppos, *o_head, *o_phead, *o_tol;
+    int m, n, n_relax, iterations, n_pairs;
+    double weight, k;
+    if (!PyArg_ParseTuple(args, "OOOOiiOOOOOiiddi", &o_dot, &o_norm, &o_common, &o_facing, &m, &n, &o_pos,
+                          &o_ppos, &o_head, &o_phead, &o_tol, &n_relax, &iterations, &weight, &k, &n_pairs))
+        return NULL;
+    if (m < 0 || n < 0 || n_relax < 2 || n_relax > MAX_RELAX || iterations < 0 || n_pairs < 1) {
+        PyErr_SetString(PyExc_ValueError, "score: bad sizes or parameters");
+        return NULL;
+    }
+    PyObject *objs[9] = {o_dot, o_norm, o_common, o_facing, o_pos, o_ppos, o_head, o_phead, o_tol};
+    const Py_ssize_t items[9] = {(Py_ssize_t)m * n, (Py_ssize_t)m * n, (Py_ssize_t)m * n, (Py_ssize_t)m * n,
+                                 m, n, m, n, (Py_ssize_t)n * n};
+    const Py_ssize_t sizes[9] = {4, 4, 4, 4, 8, 8, 8, 8, 4};
+    static const char *names[9] = {"dot", "norm", "common", "facing", "position_o", "position_pk",
+                                   "heading_conj_o", "heading_pk", "inv_tol2_p"};
+    Py_buffer views[9];
+    int got = 0;
+    for (; got < 9; got++)
+        if (get_buffer(objs[got], &views[got], items[got], sizes[got], names[got]) < 0)
+            break;
+    if (got < 9) {
+        for (int i = 0; i < got; i++)
+            PyBuffer_Release(&views[i]);
+        return NULL;
+    }
+    const float *dot = views[0].buf, *norm = views[1].buf, *common = views[2].buf, *facing = views[3].buf;
+    const cfloat *pos_o = views[4].buf, *pos_p = views[5].buf, *head_o = views[6].buf, *head_p = views[7].buf;
+    const float *inv_tol2 = views[8].buf;
+    double result = 0.0;
+    double *t = NULL, *colmax = NULL;
+    int *best = NULL;
+
+    if (m < 2 || n < 2)
+        goto done;
+    t = malloc(sizeof(double) * ((size_t)m * n + n));
+    best = malloc(sizeof(int) * (size_t)m);
+    if (!t || !best) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    colmax = t + (size_t)m * n;
+    for (int j = 0; j < n; j++)
+        colmax[j] = 0.0;
+    /* t = a.b / (|a|^2 + |b|^2), its sign replaced by the gate's: negative where the pair may not count. */
+    for (int i = 0; i < m; i++) {
+        const size_t row = (size_t)i * n;
+        int arg = 0;
+        for (int j = 0; j < n; j++) {
+            double v = (double)(dot[row + j] / norm[row + j]);
+            float gate = common[row + j] < facing[row + j] ? common[row + j] : facing[row + j];
+            v = copysign(v, (double)gate);
+            t[row + j] = v;
+            if (v > t[row + arg])
+                arg = j;
+            if (v > colmax[j])
+                colmax[j] = v;
+        }
+        best[i] = arg;
+    }
+    /* Each template minutia offers one pair: with its best probe minutia, if that choice is mutual. */
+    int ig[MAX_RELAX], offered_count = 0;
+    int *all = malloc(sizeof(int) * (size_t)m);
+    double *row_best = malloc(sizeof(double) * (size_t)m);
+    if (!all || !row_best) {
+        free(all);
+        free(row_best);
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (int i = 0; i < m; i++) {
+        row_best[i] = t[(size_t)i * n + best[i]];
+        if (row_best[i] >= colmax[best[i]])
+            all[offered_count++] = i;
+    }
+    int r = offered_count;
+    if (r > n_relax) {
+        top_k(row_best, all, r, n_relax, 1);
+        r = n_relax;
+    }
+    for (int a = 0; a < r; a++)
+        ig[a] = all[a];
+    double lam0[MAX_RELAX], lam[MAX_RELAX], next[MAX_RELAX], rho[MAX_RELAX * MAX_RELAX];
+    cfloat za[MAX_RELAX], zb[MAX_RELAX], q[MAX_RELAX];
+    int ip[MAX_RELAX];
+    for (int a = 0; a < r; a++) {
+        double s = 0.5 - row_best[ig[a]];
+        lam0[a] = 1.0 - sqrt(s > 0.0 ? s : 0.0);
+        ip[a] = best[ig[a]];
+        za[a] = pos_o[ig[a]];
+        zb[a] = pos_p[ip[a]];
+        cfloat h = head_o[ig[a]], g = head_p[ip[a]];
+        q[a].re = h.re * g.re - h.im * g.im;
+        q[a].im = h.re * g.im + h.im * g.re;
+    }
+    free(all);
+    free(row_best);
+    if (r < 2)
+        goto done;
+    /* Compatibility of every two pairs times (1 - w) / (r - 1); w on the diagonal. */
+    const double c = (1.0 - weight) / (r - 1);
+    for (int a = 0; a < r; a++) {
+        for (int b = 0; b < r; b++) {
+            if (a == b) {
+                rho[a * r + b] = weight;
+                continue;
+            }
+            double dx = (double)za[a].re - za[b].re, dy = (double)za[a].im - za[b].im;
+            double ex = dx * q[a].re - dy * q[a].im - ((double)zb[a].re - zb[b].re);
+            double ey = dx * q[a].im + dy * q[a].re - ((double)zb[a].im - zb[b].im);
+            double seg = 1.0 - (ex * ex + ey * ey) * inv_tol2[(size_t)ip[a] * n + ip[b]];
+            double turn = c * ((double)q[a].re * q[b].re + (double)q[a].im * q[b].im) - c * (k - 1.0);
+            rho[a * r + b] = (seg > 0.0 ? seg : 0.0) * (turn > 0.0 ? turn : 0.0);
+        }
+    }
+    memcpy(lam, lam0, sizeof(double) * r);
+    for (int it = 0; it < iterations; it++) {
+        for (int a = 0; a < r; a++) {
+            double s = 0.0;
+            for (int b = 0; b < r; b++)
+                s += rho[a * r + b] * lam[b];
+            next[a] = s;
+        }
+        memcpy(lam, next, sizeof(double) * r);
+    }
+    int np_ = n_pairs < r ? n_pairs : r;
+    int order[MAX_RELAX];
+    double ratio[MAX_RELAX];
+    for (int a = 0; a < r; a++) {
+        order[a] = a;
+        ratio[a] = lam0[a] / lam[a];
+    }
+    if (np_ < r)
+        top_k(ratio, order, r, np_, 0); /* the best relaxed-to-initial ratios */
+    double sum = 0.0;
+    for (int a = 0; a < np_; a++)
+        sum += lam[order[a]];
+    result = sum / np_;
+
+done:
+    free(t);
+    free(best);
+    for (int i = 0; i < 9; i++)
+        PyBuffer_Release(&views[i]);
+    return PyFloat_FromDouble(result);
+fail:
+    free(t);
+    free(best);
+    for (int i = 0; i < 9; i++)
+        PyBuffer_Release(&views[i]);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"score", score, METH_VARARGS, "Consolidated score of one 1:1 comparison from its four products."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_consolidate", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__consolidate(void)
+{
+    return PyModule_Create(&module);
+}
