@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/setup.sh
+$(STAMP): pyproject.toml scripts/setup.sh biometrics/matching/_consolidate.c
 	bash scripts/setup.sh
 
 ## Run the station on simulators: the GUI when there is a display, else the headless demo.

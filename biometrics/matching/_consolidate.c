@@ -56,6 +56,7 @@ static void top_k(const double *key, int *idx, int n, int k, int largest)
  */
 static PyObject *score(PyObject *self, PyObject *args)
 {
+    (void)self;
     PyObject *o_dot, *o_norm, *o_common, *o_facing, *o_pos, *o_ppos, *o_head, *o_phead, *o_tol;
     int m, n, n_relax, iterations, n_pairs;
     double weight, k;
@@ -214,7 +215,7 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_consolidate", NULL, -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_consolidate", NULL, -1, methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__consolidate(void)
 {
