@@ -14,6 +14,7 @@ A card object may simulate faults by raising, from ``process``:
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import weakref
@@ -228,3 +229,20 @@ class DirectTransport(Transport):
 
 
 register_backend("direct", DirectTransport, "direct:<card name>")
+
+_own_slots = itertools.count()
+
+
+@contextmanager
+def inserted(card: CardObject, purpose: str) -> Iterator[Transport]:
+    """A connected transport to ``card`` in a slot of its own while the block runs; the slot is gone
+    afterwards. For using a card object once (personalise it, read it) with no reader to name."""
+    name = f"{purpose}-{next(_own_slots)}"
+    register_card(name, card)
+    transport = DirectTransport(name)
+    try:
+        transport.connect()
+        yield transport
+    finally:
+        transport.close()
+        unregister(name)

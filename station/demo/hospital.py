@@ -32,7 +32,6 @@ from biometrics.fingers import FingerPosition
 from biometrics.scanner import open_scanner
 from cardlib import direct
 from cardlib.authority import FkoCard, HospitalCard, personalise_hospital
-from cardlib.transport import open_transport
 from keymgmt import hierarchy, revocation
 from keymgmt.signing import Signer, sign_document
 from keymgmt.store import KeyStore
@@ -88,16 +87,9 @@ class SimClock:
 def make_hospital_card(central: KeyStore, state: Path, now: datetime, hospital_id: str = HOSPITAL_ID,
                        name: str = HOSPITAL_NAME, pin: str = PIN) -> None:
     """A personalised hospital authority card in ``state`` (made centrally: it holds the scheme master)."""
-    slot = f"hospital-perso-{id(state)}"
-    direct.register_card(slot, HospitalCardOS(state))
-    transport = open_transport(f"direct:{slot}")
-    transport.connect()
-    try:
+    with direct.inserted(HospitalCardOS(state), "hospital-perso") as transport:
         personalise_hospital(HospitalCard(transport), central, name, hospital_id, pin, now - timedelta(days=1),
                              now + timedelta(days=3 * 365))
-    finally:
-        transport.close()
-        direct.unregister(slot)
 
 
 def write_package_list(signer: Signer, path: Path, version: int = 1, packages: tuple[dict, ...] = PACKAGES) -> Path:
@@ -111,17 +103,10 @@ def write_package_list(signer: Signer, path: Path, version: int = 1, packages: t
 
 def fko_directory(fko_state: Path) -> bytes:
     """The district's FKO directory, here with the one FKO card of the camp."""
-    slot = f"fko-read-{id(fko_state)}"
-    direct.register_card(slot, FkoCardOS(fko_state))
-    transport = open_transport(f"direct:{slot}")
-    transport.connect()
-    try:
+    with direct.inserted(FkoCardOS(fko_state), "fko-read") as transport:
         card = FkoCard(transport)
         card.select()
         return encode_fko_directory([card.chain()])
-    finally:
-        transport.close()
-        direct.unregister(slot)
 
 
 def setup_station(data_dir: Path, root_cert, packages_path: Path, revocation_raw: bytes,  # type: ignore[no-untyped-def]

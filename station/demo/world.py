@@ -21,7 +21,7 @@ from biometrics import cardtemplate, pipeline
 from biometrics.fingers import CAPTURE_ORDER, FingerPosition
 from cardlib import direct
 from cardlib.authority import FkoCard, personalise_fko
-from cardlib.transport import Transport, open_transport
+from cardlib.transport import Transport
 from keymgmt import hierarchy
 from keymgmt.certs import Certificate
 from keymgmt.signing import sign_document
@@ -136,20 +136,12 @@ class SimWorld:
     # -- cards -----------------------------------------------------------------------------------------
     def make_fko_card(self) -> None:
         self.fko_state.parent.mkdir(parents=True, exist_ok=True)
-        card = FkoCardOS(self.fko_state)
-        slot = f"fko-perso-{id(self)}"
-        direct.register_card(slot, card)
-        transport = open_transport(f"direct:{slot}")
-        transport.connect()
-        try:
+        with direct.inserted(FkoCardOS(self.fko_state), "fko-perso") as transport:
             officer = SyntheticFinger(finger_seed(FKO_PERSON, FingerPosition.RIGHT_INDEX))
             template = cardtemplate.encode(pipeline.extract(officer.impression(0)))
             now = datetime.now(UTC).replace(microsecond=0)
             personalise_fko(FkoCard(transport), self.district, "S. Sharma", "FKO-0923-0001", (template,),
                             now - timedelta(days=1), now + timedelta(days=365))
-        finally:
-            transport.close()
-            direct.unregister(slot)
 
     def insert_fko(self) -> Transport:
         """The FKO card (from its state file) in the authority reader; connected transport."""

@@ -25,8 +25,6 @@ from ``--pin-file`` or ``$KEYMGMT_CARD_PIN`` (else asked without echo); store pa
 from __future__ import annotations
 
 import argparse
-import itertools
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -56,7 +54,6 @@ CARD_WAIT = 10.0  # seconds to wait for a card in a reader
 CLIENTS: dict[str, type[ca.AuthorityCard]] = {
     "fko": ca.FkoCard, "hospital": ca.HospitalCard, "district": ca.DistrictCard,
 }
-_slots = itertools.count()
 
 
 # --- cards ---------------------------------------------------------------------------------------------
@@ -82,15 +79,8 @@ def card_transport(card_type: str, state: Path | None, reader: str | None) -> It
         card = make_card(card_type, state)  # type: ignore[arg-type]
     except ValueError as exc:
         raise keycli.CliError(str(exc)) from None
-    name = f"district-cli-{os.getpid()}-{next(_slots)}"
-    direct.register_card(name, card)  # type: ignore[arg-type]
-    transport = open_transport(f"direct:{name}")
-    try:
-        transport.connect()
+    with direct.inserted(card, "district-cli") as transport:  # type: ignore[arg-type]
         yield transport
-    finally:
-        transport.close()
-        direct.unregister(name)
 
 
 def card_pin(args: argparse.Namespace, confirm: bool = False) -> str:
