@@ -31,13 +31,13 @@ static int get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t items, Py_ssize
 
 /* Indices of the k largest values of key[0..n) (k < n), by partial selection sort: n <= a few
  * dozen, so this beats any cleverer selection. */
-static void top_k(const double *key, int *idx, int n, int k, int largest)
+static void top_k(const double *key, int *idx, int n, int k)
 {
     for (int a = 0; a < k; a++) {
         int pick = a;
         for (int b = a + 1; b < n; b++) {
             double kb = key[idx[b]], kp = key[idx[pick]];
-            if (largest ? kb > kp : kb < kp)
+            if (kb > kp)
                 pick = b;
         }
         int tmp = idx[a];
@@ -48,7 +48,14 @@ static void top_k(const double *key, int *idx, int n, int k, int largest)
 
 /*
  * score(dot, norm, common, facing, m, n, position_o, position_pk, heading_conj_o, heading_pk,
- *       inv_tol2_p, n_relax, iterations, weight, k, n_pairs) -> float
+ *       inv_tol2_p, n_relax, iterations, weight, k, wanted, resolution) -> (total, averaged, support)
+ *
+ * total: the sum of the relaxed similarities of the ``averaged`` = min(wanted, relaxed pairs) pairs
+ * with the best relaxed-to-initial efficiency, compared at ``resolution`` and ties taken by the larger
+ * initial similarity, as consolidation.best_relaxed orders them (0 pairs when fewer than two could be
+ * relaxed); support:
+ * the largest summed compatibility of one relaxed pair with the others. The score's formula from
+ * these stays in pairwise.py, beside the NumPy path's.
  *
  * dot, norm, common, facing: (m, n) float32, the products of pairwise.similarity (template rows,
  * probe columns). position_o, heading_conj_o: (m,) complex64; position_pk, heading_pk: (n,)
@@ -58,12 +65,13 @@ static PyObject *score(PyObject *self, PyObject *args)
 {
     (void)self;
     PyObject *o_dot, *o_norm, *o_common, *o_facing, *o_pos, *o_ppos, *o_head, *o_phead, *o_tol;
-    int m, n, n_relax, iterations, n_pairs;
-    double weight, k;
-    if (!PyArg_ParseTuple(args, "OOOOiiOOOOOiiddi", &o_dot, &o_norm, &o_common, &o_facing, &m, &n, &o_pos,
-                          &o_ppos, &o_head, &o_phead, &o_tol, &n_relax, &iterations, &weight, &k, &n_pairs))
+    int m, n, n_relax, iterations, wanted;
+    double weight, k, resolution;
+    if (!PyArg_ParseTuple(args, "OOOOiiOOOOOiiddid", &o_dot, &o_norm, &o_common, &o_facing, &m, &n, &o_pos,
+                          &o_ppos, &o_head, &o_phead, &o_tol, &n_relax, &iterations, &weight, &k, &wanted,
+                          &resolution))
         return NULL;
-    if (m < 0 || n < 0 || n_relax < 2 || n_relax > MAX_RELAX || iterations < 0 || n_pairs < 1) {
+    if (m < 0 || n < 0 || n_relax < 2 || n_relax > MAX_RELAX || iterations < 0 || wanted < 1) {
         PyErr_SetString(PyExc_ValueError, "score: bad sizes or parameters");
         return NULL;
     }
@@ -86,7 +94,8 @@ static PyObject *score(PyObject *self, PyObject *args)
     const float *dot = views[0].buf, *norm = views[1].buf, *common = views[2].buf, *facing = views[3].buf;
     const cfloat *pos_o = views[4].buf, *pos_p = views[5].buf, *head_o = views[6].buf, *head_p = views[7].buf;
     const float *inv_tol2 = views[8].buf;
-    double result = 0.0;
+    double total = 0.0, support = 0.0;
+    int averaged = 0;
     double *t = NULL, *colmax = NULL;
     int *best = NULL;
 
@@ -134,7 +143,7 @@ static PyObject *score(PyObject *self, PyObject *args)
     }
     int r = offered_count;
     if (r > n_relax) {
-        top_k(row_best, all, r, n_relax, 1);
+        top_k(row_best, all, r, n_relax);
         r = n_relax;
     }
     for (int a = 0; a < r; a++)
@@ -159,6 +168,7 @@ static PyObject *score(PyObject *self, PyObject *args)
     /* Compatibility of every two pairs times (1 - w) / (r - 1); w on the diagonal. */
     const double c = (1.0 - weight) / (r - 1);
     for (int a = 0; a < r; a++) {
+        double row = 0.0;
         for (int b = 0; b < r; b++) {
             if (a == b) {
                 rho[a * r + b] = weight;
@@ -170,7 +180,10 @@ static PyObject *score(PyObject *self, PyObject *args)
             double seg = 1.0 - (ex * ex + ey * ey) * inv_tol2[(size_t)ip[a] * n + ip[b]];
             double turn = c * ((double)q[a].re * q[b].re + (double)q[a].im * q[b].im) - c * (k - 1.0);
             rho[a * r + b] = (seg > 0.0 ? seg : 0.0) * (turn > 0.0 ? turn : 0.0);
+            row += rho[a * r + b];
         }
+        if (row / c > support)
+            support = row / c;
     }
     memcpy(lam, lam0, sizeof(double) * r);
     for (int it = 0; it < iterations; it++) {
@@ -182,26 +195,37 @@ static PyObject *score(PyObject *self, PyObject *args)
         }
         memcpy(lam, next, sizeof(double) * r);
     }
-    int np_ = n_pairs < r ? n_pairs : r;
+    int np_ = wanted < r ? wanted : r;
     int order[MAX_RELAX];
-    double ratio[MAX_RELAX];
+    double efficiency[MAX_RELAX];
     for (int a = 0; a < r; a++) {
         order[a] = a;
-        ratio[a] = lam0[a] / lam[a];
+        efficiency[a] = rint(lam[a] / lam0[a] * resolution);
     }
-    if (np_ < r)
-        top_k(ratio, order, r, np_, 0); /* the best relaxed-to-initial ratios */
-    double sum = 0.0;
+    /* The best efficiencies, ties by the larger initial similarity (consolidation.best_relaxed). */
+    for (int a = 0; a < np_ && np_ < r; a++) {
+        int pick = a;
+        for (int b = a + 1; b < r; b++) {
+            double eb = efficiency[order[b]], ep = efficiency[order[pick]];
+            if (eb > ep || (eb == ep && lam0[order[b]] > lam0[order[pick]]))
+                pick = b;
+        }
+        int tmp = order[a];
+        order[a] = order[pick];
+        order[pick] = tmp;
+    }
     for (int a = 0; a < np_; a++)
-        sum += lam[order[a]];
-    result = sum / np_;
+        total += lam[order[a]];
+    averaged = np_;
 
 done:
     free(t);
     free(best);
     for (int i = 0; i < 9; i++)
         PyBuffer_Release(&views[i]);
-    return PyFloat_FromDouble(result);
+    if (averaged == 0)
+        support = 0.0;
+    return Py_BuildValue("(did)", total, averaged, support);
 fail:
     free(t);
     free(best);
@@ -211,7 +235,7 @@ fail:
 }
 
 static PyMethodDef methods[] = {
-    {"score", score, METH_VARARGS, "Consolidated score of one 1:1 comparison from its four products."},
+    {"score", score, METH_VARARGS, "Relaxed pair sum, pairs averaged and support of one 1:1 comparison from its four products."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -143,6 +143,18 @@ def compatibility(za: np.ndarray, zb: np.ndarray, r: np.ndarray) -> np.ndarray:
     return seg_term * dir_term
 
 
+# Pairs that no other pair supports all keep the same fraction of their initial similarity, so their
+# efficiencies tie and rounding would decide which of them are averaged (and the 1:1, batch and C paths
+# would round differently). Efficiencies are compared to TIE_RESOLUTION; among equal ones the pair
+# that started more similar comes first.
+TIE_RESOLUTION = 1e5
+
+
+def best_relaxed(efficiency: np.ndarray, lam0: np.ndarray) -> np.ndarray:
+    """Order of the pairs along the last axis: best relaxed-to-initial efficiency first, ties by lam0."""
+    return np.lexsort((-lam0, -np.rint(efficiency * TIE_RESOLUTION)), axis=-1)
+
+
 def similarities(probe: PreparedTemplate, batch: Batch) -> np.ndarray:
     """(G,) comparison scores in [0, 1] of ``probe`` against every template of ``batch``."""
     g = len(batch)
@@ -177,7 +189,7 @@ def similarities(probe: PreparedTemplate, batch: Batch) -> np.ndarray:
         lam = RELAX_WEIGHT * lam + rho @ lam
     lam = lam[:, :, 0]
     efficiency = np.where(live, lam / np.where(live, lam0, 1.0), -1.0)
-    order = np.argsort(-efficiency, axis=1)
+    order = best_relaxed(efficiency, lam0)
     ranked = np.take_along_axis(lam, order, axis=1)
     wanted = pair_counts(batch.count, probe.count)
     n_p = np.minimum(wanted, n_live)
