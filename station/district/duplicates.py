@@ -2,9 +2,10 @@
 
 One finger alone is not evidence at district scale: with 100,000 enrolled fingers even a false-match
 rate of 1 in 10,000 per comparison gives ten chance look-alikes per search. So a *person* matches
-another when at least two of their fingers each match one of the other's at FMR 0.1 % (together about
-one in a million), or — for a member with a single enrolled finger — that finger matches at FMR
-0.01 %. Members of the same household are not compared (the station already keeps one card per
+another when at least two of their fingers match two *different* fingers of the other's at FMR 0.1 %
+(together about one in a million), or — for a member with a single enrolled finger — that finger
+matches at FMR 0.01 %. Two matches through one finger are one piece of evidence, not two: a finger
+that happens to resemble both index fingers of a stranger must not make them a duplicate. Members of the same household are not compared (the station already keeps one card per
 household; relatives share no fingerprints, but twins enrolled together are not fraud).
 """
 
@@ -43,7 +44,7 @@ class EnrolledFinger:
 class PossibleDuplicate:
     first: EnrolledPerson
     second: EnrolledPerson
-    fingers: int  # fingers of ``first`` that matched one of ``second``'s
+    fingers: int  # finger pairs that matched, no finger of either person in two of them
     best_score: float
 
 
@@ -75,6 +76,26 @@ def _b64(text: str) -> bytes:
         return b""  # reported as unreadable by find_duplicates, with the person it belongs to
 
 
+def distinct_pairs(edges: Iterable[tuple[int, int]]) -> int:
+    """The most matched finger pairs with no finger in two of them (a maximum bipartite matching;
+    a person has at most ten fingers, so augmenting paths are cheap)."""
+    adjacent: dict[int, list[int]] = defaultdict(list)
+    for left, right in edges:
+        adjacent[left].append(right)
+    partner: dict[int, int] = {}
+
+    def augment(left: int, seen: set[int]) -> bool:
+        for right in adjacent[left]:
+            if right not in seen:
+                seen.add(right)
+                if right not in partner or augment(partner[right], seen):
+                    partner[right] = left
+                    return True
+        return False
+
+    return sum(augment(left, set()) for left in list(adjacent))
+
+
 def find_duplicates(fingers: Iterable[EnrolledFinger], progress: Progress | None = None) -> DuplicateReport:
     """Search every finger against all fingers of other households; pairs of people, strongest first."""
     fingers = list(fingers)
@@ -95,26 +116,27 @@ def find_duplicates(fingers: Iterable[EnrolledFinger], progress: Progress | None
         prepared.append((i, template))
 
     pair_threshold, single_threshold = threshold_for(PAIR_FMR), threshold_for(SINGLE_FMR)
-    hits: dict[tuple[EnrolledPerson, EnrolledPerson], list[float]] = defaultdict(list)
+    # Per pair of people (in key order): every (finger of the first, finger of the second) that matched,
+    # whichever of the two was the probe, with its best score.
+    edges: dict[tuple[EnrolledPerson, EnrolledPerson], dict[tuple[int, int], float]] = defaultdict(dict)
     for done, (i, template) in enumerate(prepared, start=1):
         person = owner[i]
-        best: dict[EnrolledPerson, float] = {}
         for candidate in gallery.search(template, top=SHORTLIST):
-            other = owner[candidate.key]  # type: ignore[index]
+            j = candidate.key
+            other = owner[j]  # type: ignore[index]
             if other.urn != person.urn and candidate.score >= pair_threshold:
-                best[other] = max(best.get(other, 0.0), candidate.score)
-        for other, score in best.items():
-            hits[(person, other)].append(score)
+                key, edge = ((person, other), (i, j)) if person < other else ((other, person), (j, i))
+                found_edges = edges[key]
+                found_edges[edge] = max(found_edges.get(edge, 0.0), candidate.score)  # type: ignore[index]
         if progress is not None:
             progress(done, len(prepared))
 
     found: dict[tuple[EnrolledPerson, EnrolledPerson], PossibleDuplicate] = {}
-    for (a, b), scores in hits.items():
+    for (a, b), matched in edges.items():
         single = enrolled[a] == 1 or enrolled[b] == 1
-        if len(scores) >= 2 or (single and max(scores) >= single_threshold):
-            key = (a, b) if a < b else (b, a)
-            seen = found.get(key)
-            if seen is None or len(scores) > seen.fingers:
-                found[key] = PossibleDuplicate(key[0], key[1], len(scores), max(scores))
+        pairs = distinct_pairs(matched)
+        best = max(matched.values())
+        if pairs >= 2 or (single and best >= single_threshold):
+            found[(a, b)] = PossibleDuplicate(a, b, pairs, best)
     duplicates = sorted(found.values(), key=lambda d: (-d.fingers, -d.best_score, d.first, d.second))
     return DuplicateReport(len(enrolled), len(prepared), tuple(unreadable), tuple(duplicates))

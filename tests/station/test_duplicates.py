@@ -10,7 +10,13 @@ from biometrics import iso19794
 from biometrics.fingers import FingerPosition
 from biometrics.pipeline import extract
 from simulators.fingers import SyntheticFinger, finger_seed
-from station.district.duplicates import EnrolledFinger, EnrolledPerson, find_duplicates, fingers_of
+from station.district.duplicates import (
+    EnrolledFinger,
+    EnrolledPerson,
+    distinct_pairs,
+    find_duplicates,
+    fingers_of,
+)
 
 FINGERS = (FingerPosition.RIGHT_INDEX, FingerPosition.LEFT_INDEX)
 
@@ -65,3 +71,35 @@ def test_an_unreadable_template_is_named_and_the_rest_searched(households) -> No
     # One of Ram Prasad's fingers is gone: his other one must now match at the stricter FMR 0.01 %, and does.
     (d,) = report.duplicates
     assert (d.first.name, d.second.name, d.fingers) == ("Ram Prasad", "Ramu Yadav", 1)
+
+
+def test_one_finger_resembling_both_of_a_strangers_is_not_two_fingers() -> None:
+    # Gopal's right index was captured twice at enrolment (as both index fingers); Hari's right index is
+    # that same finger (the worst case of a look-alike). Both of Gopal's records match Hari's one
+    # finger, but that is one finger pair: not two fingers' evidence, and neither has a single finger.
+    gopal = EnrolledPerson("10092310010000011", 1, "Gopal")
+    hari = EnrolledPerson("10092310010000012", 1, "Hari")
+    same = FingerPosition.RIGHT_INDEX
+    fingers = [
+        EnrolledFinger(gopal, int(FingerPosition.RIGHT_INDEX), record("p7", same, 0)),
+        EnrolledFinger(gopal, int(FingerPosition.LEFT_INDEX), record("p7", same, 2)),
+        EnrolledFinger(hari, int(FingerPosition.RIGHT_INDEX), record("p7", same, 4)),
+        EnrolledFinger(hari, int(FingerPosition.LEFT_INDEX), record("p8", FingerPosition.LEFT_INDEX, 4)),
+    ]
+    assert find_duplicates(fingers).duplicates == ()
+    # With Hari's left index also Gopal's right index, two different finger pairs match.
+    fingers[3] = EnrolledFinger(hari, int(FingerPosition.LEFT_INDEX), record("p7", same, 6))
+    (d,) = find_duplicates(fingers).duplicates
+    assert (d.first.name, d.second.name, d.fingers) == ("Gopal", "Hari", 2)
+
+
+@pytest.mark.parametrize("edges, expected", [
+    ([], 0),
+    ([(1, 10)], 1),
+    ([(1, 10), (2, 10)], 1),  # two fingers of one person, one of the other's
+    ([(1, 10), (1, 11)], 1),
+    ([(1, 10), (2, 11)], 2),
+    ([(1, 10), (1, 11), (2, 10)], 2),  # needs the augmenting path: 1-11, 2-10
+])
+def test_distinct_finger_pairs(edges, expected) -> None:
+    assert distinct_pairs(edges) == expected
