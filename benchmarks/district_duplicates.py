@@ -30,6 +30,7 @@ from station.district.duplicates import (  # noqa: E402
     PAIR_FMR,
     EnrolledFinger,
     EnrolledPerson,
+    distinct_pairs,
     find_duplicates,
 )
 
@@ -57,14 +58,15 @@ def brute_force(fingers: list[EnrolledFinger]) -> set[tuple[str, str]]:
     prepared = [prepare(iso19794.decode(f.iso_record)) for f in fingers]
     batch = stack(prepared)
     threshold = threshold_for(PAIR_FMR)
-    hits: dict[tuple[EnrolledPerson, EnrolledPerson], int] = {}
+    edges: dict[tuple[str, str], set[tuple[int, int]]] = {}
     for i, probe in enumerate(prepared):
         scores = similarities(probe, batch)
-        matched = {fingers[j].person for j in range(len(fingers))
-                   if scores[j] >= threshold and fingers[j].person.urn != fingers[i].person.urn}
-        for other in matched:
-            hits[(fingers[i].person, other)] = hits.get((fingers[i].person, other), 0) + 1
-    return {tuple(sorted((a.name, b.name))) for (a, b), n in hits.items() if n >= 2}  # type: ignore[misc]
+        for j in range(len(fingers)):
+            a, b = fingers[i].person, fingers[j].person
+            if scores[j] >= threshold and a.urn != b.urn:
+                key, edge = ((a.name, b.name), (i, j)) if a < b else ((b.name, a.name), (j, i))
+                edges.setdefault(key, set()).add(edge)  # type: ignore[arg-type]
+    return {tuple(sorted(key)) for key, found in edges.items() if distinct_pairs(found) >= 2}  # type: ignore[misc]
 
 
 def score(pairs: set[tuple[str, str]], truth: set[str]) -> tuple[int, int]:
