@@ -10,6 +10,7 @@ the Debian typelibs ``gir1.2-pango-1.0``; :class:`PrintingUnavailable` says so w
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +43,22 @@ def _libs() -> tuple[Any, Any, Any]:
     return cairo, Pango, PangoCairo
 
 
+# Cards are printed from worker threads (the issuance runs off the UI thread) as well as the main one.
+# PangoCairo's default font map is per thread and is finalised when its thread ends, while cairo's
+# global font caches may still hold faces it made; the station crashed once (SIGSEGV in
+# surface.finish()) printing in a pool thread after other pool threads had printed and exited. So
+# every page is drawn with one font map that lives as long as the process, one page at a time.
+_PRINTING = threading.RLock()
+_font_map: Any = None
+
+
+def _shared_font_map(pango_cairo: Any) -> Any:
+    global _font_map
+    if _font_map is None:
+        _font_map = pango_cairo.FontMap.new()
+    return _font_map
+
+
 class Page:
     """One PDF page; coordinates in millimetres from the top-left corner."""
 
@@ -49,6 +66,8 @@ class Page:
         self.cairo, self.Pango, self.PangoCairo = _libs()
         self.cr = cr
         self.width, self.height = width_mm, height_mm
+        self.context = _shared_font_map(self.PangoCairo).create_context()
+        self.PangoCairo.update_context(cr, self.context)
 
     def rect(self, x: float, y: float, w: float, h: float, fill: tuple[float, float, float] | None = None,
              stroke: tuple[float, float, float] | None = None, line: float = 0.2) -> None:
@@ -66,7 +85,7 @@ class Page:
              width: float | None = None, colour: tuple[float, float, float] = (0, 0, 0),
              align: str = "left") -> float:
         """Draw shaped text (any mix of Latin and Devanagari); returns its height in mm."""
-        layout = self.PangoCairo.create_layout(self.cr)
+        layout = self.Pango.Layout.new(self.context)
         weight = " Bold" if bold else ""
         # A family list: Pango picks the first family that has each character's glyphs.
         layout.set_font_description(
@@ -127,15 +146,16 @@ def pdf(path: Path, width_mm: float, height_mm: float, title: str = "") -> Itera
     cairo, _, _ = _libs()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    surface = cairo.PDFSurface(str(tmp), width_mm * MM, height_mm * MM)
-    if title:
-        surface.set_metadata(cairo.PDF_METADATA_TITLE, title)
-    surface.set_metadata(cairo.PDF_METADATA_CREATOR, "enrolment-station")
-    try:
-        yield Page(cairo.Context(surface), width_mm, height_mm)
-        surface.finish()
-    except BaseException:
-        surface.finish()
-        tmp.unlink(missing_ok=True)
-        raise
+    with _PRINTING:
+        surface = cairo.PDFSurface(str(tmp), width_mm * MM, height_mm * MM)
+        if title:
+            surface.set_metadata(cairo.PDF_METADATA_TITLE, title)
+        surface.set_metadata(cairo.PDF_METADATA_CREATOR, "enrolment-station")
+        try:
+            yield Page(cairo.Context(surface), width_mm, height_mm)
+            surface.finish()
+        except BaseException:
+            surface.finish()
+            tmp.unlink(missing_ok=True)
+            raise
     tmp.replace(path)

@@ -84,3 +84,34 @@ def test_failed_render_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="JPEG"):
         render_card_face(replace(FACE, head_photo=b"\xff\xd8 not really"), tmp_path / "bad.pdf")
     assert list(tmp_path.iterdir()) == []
+
+
+@needs_poppler
+def test_cards_printed_from_many_short_lived_threads_come_out_whole(tmp_path: Path) -> None:
+    # The issuance prints from worker threads; pool threads come and go. Each batch of threads prints
+    # and exits before the next starts (a thread's own Pango font map would be finalised then), some
+    # batches printing at the same time; then the main thread prints. Every PDF must be complete.
+    import threading
+
+    reference = _text(render_card_face(FACE, tmp_path / "main-first.pdf"))
+    failures: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            render_card_face(FACE, tmp_path / f"card-{k}.pdf")
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    k = 0
+    for batch in range(4):
+        threads = [threading.Thread(target=work, args=(k + i,)) for i in range(batch + 1)]
+        k += len(threads)
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert failures == []
+    assert _text(render_card_face(FACE, tmp_path / "main-last.pdf")) == reference
+    for i in range(k):
+        assert _text(tmp_path / f"card-{i}.pdf") == reference
+    assert not list(tmp_path.glob("*.tmp"))
