@@ -6,7 +6,7 @@ Genuine pairs are every two impressions of one finger, impostor pairs every two 
 different fingers (the full FVC impostor set, not the 45-pair subset). A finger image from which no
 template can be extracted still takes part: its comparisons score 0, as FVC counts failures to enrol.
 ``--json`` prints one object with ``eer``, ``fmr100``, ``fmr1000`` (rates as fractions),
-``ms_extract`` (per image), ``ms_compare`` (per comparison of prepared templates), ``genuine`` and
+``ms_extract`` (per image), ``ms_compare`` (per 1:1 comparison of prepared templates), ``genuine`` and
 ``impostor`` (numbers of comparisons) and ``eer_interval``. ``--plot`` writes the DET curve as a PNG.
 
 With ten fingers a set's EER rests on a few genuine pairs (each of 280 is 0.36 %), so the EER is
@@ -143,8 +143,8 @@ def find_images(folder: Path) -> list[tuple[int, int, Path]]:
 def evaluate(folder: Path, dpi: int = 500, extractor: Callable | None = None) -> Evaluation:
     """Extract every image, compare every pair and measure the error rates."""
     from biometrics.errors import BiometricsError
-    from biometrics.matching.consolidation import similarities, stack
     from biometrics.matching.cylinders import PreparedTemplate, prepare
+    from biometrics.matching.pairwise import similarity
 
     if extractor is None:
         from biometrics.pipeline import extract as extractor
@@ -171,20 +171,20 @@ def evaluate(folder: Path, dpi: int = 500, extractor: Callable | None = None) ->
             prepared.append(None)
             continue
         start = time.perf_counter()
-        prepared.append(prepare(template))
+        ready = prepare(template)
+        _ = ready.pair_form  # the 1:1 comparison's matrices, built once per template
+        prepared.append(ready)
         t_prepare += time.perf_counter() - start
 
     n = len(images)
-    # Largest templates first: each probe meets the smaller ones after it, so batches pad less.
-    usable = sorted((k for k in range(n) if prepared[k] is not None), key=lambda k: -len(prepared[k].theta))
+    usable = [k for k in range(n) if prepared[k] is not None]
     scores = np.zeros((n, n))
-    batch = stack([prepared[k] for k in usable]) if usable else None
     comparisons = 0
     start = time.perf_counter()
-    for pos, k in enumerate(usable[:-1]):
-        row = similarities(prepared[k], batch[pos + 1:])
-        scores[k, usable[pos + 1:]] = row
-        comparisons += len(row)
+    for pos, a in enumerate(usable):
+        for b in usable[pos + 1:]:
+            scores[a, b] = similarity(prepared[a], prepared[b])
+            comparisons += 1
     t_compare = time.perf_counter() - start
 
     genuine, impostor, g_finger, i_fingers = [], [], [], []
