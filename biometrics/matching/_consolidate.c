@@ -29,15 +29,15 @@ static int get_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t items, Py_ssize
     return 0;
 }
 
-/* Indices of the k largest values of key[0..n) (k < n), by partial selection sort: n <= a few
- * dozen, so this beats any cleverer selection. */
-static void top_k(const double *key, int *idx, int n, int k)
+/* Moves the k largest of key[idx[0..n)] to idx[0..k) (k < n), equal keys ordered by the larger
+ * tie[] when given; partial selection sort: n <= a few dozen, so this beats any cleverer selection. */
+static void top_k(const double *key, const double *tie, int *idx, int n, int k)
 {
     for (int a = 0; a < k; a++) {
         int pick = a;
         for (int b = a + 1; b < n; b++) {
             double kb = key[idx[b]], kp = key[idx[pick]];
-            if (kb > kp)
+            if (kb > kp || (tie && kb == kp && tie[idx[b]] > tie[idx[pick]]))
                 pick = b;
         }
         int tmp = idx[a];
@@ -53,8 +53,7 @@ static void top_k(const double *key, int *idx, int n, int k)
  * total: the sum of the relaxed similarities of the ``averaged`` = min(wanted, relaxed pairs) pairs
  * with the best relaxed-to-initial efficiency, compared at ``resolution`` and ties taken by the larger
  * initial similarity, as consolidation.best_relaxed orders them (0 pairs when fewer than two could be
- * relaxed); support:
- * the largest summed compatibility of one relaxed pair with the others. The score's formula from
+ * relaxed); support: the largest summed compatibility of one relaxed pair with the others. The score's formula from
  * these stays in pairwise.py, beside the NumPy path's.
  *
  * dot, norm, common, facing: (m, n) float32, the products of pairwise.similarity (template rows,
@@ -95,19 +94,22 @@ static PyObject *score(PyObject *self, PyObject *args)
     const cfloat *pos_o = views[4].buf, *pos_p = views[5].buf, *head_o = views[6].buf, *head_p = views[7].buf;
     const float *inv_tol2 = views[8].buf;
     double total = 0.0, support = 0.0;
-    int averaged = 0;
-    double *t = NULL, *colmax = NULL;
+    int averaged = 0, failed = 0;
+    double *t = NULL;
     int *best = NULL;
 
     if (m < 2 || n < 2)
         goto done;
-    t = malloc(sizeof(double) * ((size_t)m * n + n));
-    best = malloc(sizeof(int) * (size_t)m);
+    /* t (m x n), its column maxima (n), its row maxima (m); each row's best column (m), the offered rows (m). */
+    t = malloc(sizeof(double) * ((size_t)m * n + n + m));
+    best = malloc(sizeof(int) * 2 * (size_t)m);
     if (!t || !best) {
         PyErr_NoMemory();
-        goto fail;
+        failed = 1;
+        goto done;
     }
-    colmax = t + (size_t)m * n;
+    double *colmax = t + (size_t)m * n, *row_best = colmax + n;
+    int *offered = best + m;
     for (int j = 0; j < n; j++)
         colmax[j] = 0.0;
     /* t = a.b / (|a|^2 + |b|^2), its sign replaced by the gate's: negative where the pair may not count. */
@@ -127,27 +129,17 @@ static PyObject *score(PyObject *self, PyObject *args)
         best[i] = arg;
     }
     /* Each template minutia offers one pair: with its best probe minutia, if that choice is mutual. */
-    int ig[MAX_RELAX], offered_count = 0;
-    int *all = malloc(sizeof(int) * (size_t)m);
-    double *row_best = malloc(sizeof(double) * (size_t)m);
-    if (!all || !row_best) {
-        free(all);
-        free(row_best);
-        PyErr_NoMemory();
-        goto fail;
-    }
+    int r = 0;
     for (int i = 0; i < m; i++) {
         row_best[i] = t[(size_t)i * n + best[i]];
         if (row_best[i] >= colmax[best[i]])
-            all[offered_count++] = i;
+            offered[r++] = i;
     }
-    int r = offered_count;
     if (r > n_relax) {
-        top_k(row_best, all, r, n_relax);
+        top_k(row_best, NULL, offered, r, n_relax);
         r = n_relax;
     }
-    for (int a = 0; a < r; a++)
-        ig[a] = all[a];
+    const int *ig = offered; /* the r pairs relaxed: rows of the template, each with its best probe column */
     double lam0[MAX_RELAX], lam[MAX_RELAX], next[MAX_RELAX], rho[MAX_RELAX * MAX_RELAX];
     cfloat za[MAX_RELAX], zb[MAX_RELAX], q[MAX_RELAX];
     int ip[MAX_RELAX];
@@ -161,8 +153,6 @@ static PyObject *score(PyObject *self, PyObject *args)
         q[a].re = h.re * g.re - h.im * g.im;
         q[a].im = h.re * g.im + h.im * g.re;
     }
-    free(all);
-    free(row_best);
     if (r < 2)
         goto done;
     /* Compatibility of every two pairs times (1 - w) / (r - 1); w on the diagonal. */
@@ -203,17 +193,8 @@ static PyObject *score(PyObject *self, PyObject *args)
         efficiency[a] = rint(lam[a] / lam0[a] * resolution);
     }
     /* The best efficiencies, ties by the larger initial similarity (consolidation.best_relaxed). */
-    for (int a = 0; a < np_ && np_ < r; a++) {
-        int pick = a;
-        for (int b = a + 1; b < r; b++) {
-            double eb = efficiency[order[b]], ep = efficiency[order[pick]];
-            if (eb > ep || (eb == ep && lam0[order[b]] > lam0[order[pick]]))
-                pick = b;
-        }
-        int tmp = order[a];
-        order[a] = order[pick];
-        order[pick] = tmp;
-    }
+    if (np_ < r)
+        top_k(efficiency, lam0, order, r, np_);
     for (int a = 0; a < np_; a++)
         total += lam[order[a]];
     averaged = np_;
@@ -223,15 +204,11 @@ done:
     free(best);
     for (int i = 0; i < 9; i++)
         PyBuffer_Release(&views[i]);
+    if (failed)
+        return NULL;
     if (averaged == 0)
         support = 0.0;
     return Py_BuildValue("(did)", total, averaged, support);
-fail:
-    free(t);
-    free(best);
-    for (int i = 0; i < 9; i++)
-        PyBuffer_Release(&views[i]);
-    return NULL;
 }
 
 static PyMethodDef methods[] = {

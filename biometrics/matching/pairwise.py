@@ -21,8 +21,9 @@ this path keeps the products as narrow and the calls as few as it can:
 
 Even so, the forty-odd calls after the products cost about twice the products themselves. Where
 ``pip install`` could build it (a C compiler and Python's headers), ``_consolidate.c`` does those
-steps in one call: the products stay in BLAS, then one C function picks, relaxes and sums the pairs (TIE_RESOLUTION
-and the order of ``best_relaxed`` are passed to it, so all three paths break ties alike).
+steps in one call: the products stay in BLAS, then one C function picks, relaxes and sums the pairs
+(it is given TIE_RESOLUTION and orders pairs as ``best_relaxed`` does, so all three paths break ties
+alike).
 :func:`similarity` uses it when present; :func:`similarity_numpy` is the same comparison in NumPy,
 kept as the reference the kernel is tested against and as the fallback. They differ only where
 rounding decides a near-tie (double precision in C, float32 here), as the batch path does.

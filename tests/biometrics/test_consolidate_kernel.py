@@ -14,7 +14,8 @@ from test_matching import finger, impression
 from biometrics.matching import pairwise, prepare
 
 HEADERS = Path(sysconfig.get_paths()["include"]) / "Python.h"
-CAN_BUILD = HEADERS.exists() and shutil.which(sysconfig.get_config_var("CC").split()[0] if sysconfig.get_config_var("CC") else "cc") is not None
+COMPILER = (sysconfig.get_config_var("CC") or "cc").split()[0]
+CAN_BUILD = HEADERS.exists() and shutil.which(COMPILER) is not None
 
 needs_kernel = pytest.mark.skipif(pairwise._consolidate is None, reason="the C kernel was not built")
 
