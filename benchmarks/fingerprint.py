@@ -44,6 +44,7 @@ from biometrics.evaluate import (  # noqa: E402
     eer_interval,
     error_curve,
     find_images,
+    pair_fingers,
     plot_det,
     rates,
     threshold_at,
@@ -106,10 +107,7 @@ def score_all(templates: list[FingerprintTemplate | None], fingers: list[int],
 
 def interval(r: SetResult) -> str:
     """The EER's 95 % interval from resampling fingers, pairs in ``score_all``'s order."""
-    n = len(r.fingers)
-    pairs = [(r.fingers[a], r.fingers[b]) for a in range(n - 1) for b in range(a + 1, n)]
-    g_finger = np.array([a for a, b in pairs if a == b])
-    i_fingers = np.array([(a, b) for a, b in pairs if a != b])
+    *_pairs, g_finger, i_fingers = pair_fingers(r.fingers)
     low, high = eer_interval(r.genuine, g_finger, r.impostor, i_fingers)
     return f"{100 * low:.2f}-{100 * high:.2f} %"
 

@@ -121,6 +121,16 @@ def eer_interval(genuine: np.ndarray, genuine_finger: np.ndarray, impostor: np.n
     return float(low), float(high)
 
 
+def pair_fingers(fingers: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every two images once, in the FVC protocol's order (image a before b, row by row), given each
+    image's finger: (a, b) image indices, whether the pair is genuine, and the fingers of the pairs
+    as :func:`eer_interval` takes them (one per genuine pair, two per impostor pair)."""
+    f = np.asarray(fingers, np.int64)
+    a, b = np.triu_indices(len(f), 1)
+    genuine = f[a] == f[b]
+    return a, b, genuine, f[a[genuine]], np.stack([f[a[~genuine]], f[b[~genuine]]], axis=1)
+
+
 def threshold_at(impostor: np.ndarray, fmr: float) -> float:
     """The smallest threshold whose false-match rate on ``impostor`` is at most ``fmr``."""
     i = np.sort(np.asarray(impostor, float))
@@ -187,22 +197,13 @@ def evaluate(folder: Path, dpi: int = 500, extractor: Callable | None = None) ->
             comparisons += 1
     t_compare = time.perf_counter() - start
 
-    genuine, impostor, g_finger, i_fingers = [], [], [], []
-    scores = np.maximum(scores, scores.T)  # each pair was compared once, in one direction
-    for a in range(n):
-        for b in range(a + 1, n):
-            fa, fb = images[a][0], images[b][0]
-            if fa == fb:
-                genuine.append(scores[a, b])
-                g_finger.append(fa)
-            else:
-                impostor.append(scores[a, b])
-                i_fingers.append((fa, fb))
-    genuine_arr, impostor_arr = np.array(genuine), np.array(impostor)
+    a, b, genuine, g_finger, i_fingers = pair_fingers([finger for finger, _i, _p in images])
+    # Each pair was compared once, in one direction.
+    pair_scores = np.maximum(scores[a, b], scores[b, a])
+    genuine_arr, impostor_arr = pair_scores[genuine], pair_scores[~genuine]
     return Evaluation(rates(genuine_arr, impostor_arr), genuine_arr, impostor_arr,
                       1e3 * t_extract / n, 1e3 * t_prepare / max(len(usable), 1),
-                      1e3 * t_compare / max(comparisons, 1), tuple(failed),
-                      np.array(g_finger, np.int64), np.array(i_fingers, np.int64).reshape(-1, 2))
+                      1e3 * t_compare / max(comparisons, 1), tuple(failed), g_finger, i_fingers)
 
 
 def plot_det(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Path, size: int = 640) -> None:
