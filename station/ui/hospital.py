@@ -41,7 +41,7 @@ from station.hospital import claims, desk, treatment
 from station.hospital.models import VerifyMethod
 from station.hospital.rules import HospitalRules, packages
 from station.storage import Database
-from station.ui.common import Banner, LanguageMenu, button, explain
+from station.ui.common import Banner, LanguageMenu, button, explain, jpeg_pixmap
 from station.ui.i18n import LanguageSwitcher
 from station.ui.tasks import TaskRunner
 
@@ -368,7 +368,7 @@ class HospitalWindow(LanguageMenu, QMainWindow):
                                        "Policy {4}: balance Rs {5:,.0f}.").format(
             check.serial, check.urn, check.seconds * 1000, check.issued_by, check.policy.policy_number, check.balance / 100))
         self.members.clear()
-        self.photos = [_pixmap(m.photo) for m in check.members]  # decoded once per card, shown small and large
+        self.photos = [jpeg_pixmap(m.photo) for m in check.members]  # decoded once per card, shown small and large
         for m, photo in zip(check.members, self.photos, strict=True):
             item = QListWidgetItem(f"{m.index + 1}. {m.name} ({m.gender}, {m.age}, {m.relationship})")
             if not photo.isNull():
@@ -490,11 +490,3 @@ class HospitalWindow(LanguageMenu, QMainWindow):
         if self.sim.db is not None:
             self.sim.db.close()
         super().closeEvent(event)
-
-
-def _pixmap(jpeg: bytes) -> QPixmap:
-    """The card's JPEG as a pixmap (null when the member has no photo or it does not decode)."""
-    pixmap = QPixmap()
-    if jpeg:
-        pixmap.loadFromData(jpeg)
-    return pixmap
