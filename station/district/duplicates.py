@@ -5,8 +5,9 @@ rate of 1 in 10,000 per comparison gives ten chance look-alikes per search. So a
 another when at least two of their fingers match two *different* fingers of the other's at FMR 0.1 %
 (together about one in a million), or — for a member with a single enrolled finger — that finger
 matches at FMR 0.01 %. Two matches through one finger are one piece of evidence, not two: a finger
-that happens to resemble both index fingers of a stranger must not make them a duplicate. Members of the same household are not compared (the station already keeps one card per
-household; relatives share no fingerprints, but twins enrolled together are not fraud).
+that happens to resemble both index fingers of a stranger must not make them a duplicate. Members of
+the same household are not compared (the station already keeps one card per household; relatives
+share no fingerprints, but twins enrolled together are not fraud).
 """
 
 from __future__ import annotations
@@ -96,10 +97,15 @@ def distinct_pairs(edges: Iterable[tuple[int, int]]) -> int:
     return sum(augment(left, set()) for left in list(adjacent))
 
 
-def find_duplicates(fingers: Iterable[EnrolledFinger], progress: Progress | None = None) -> DuplicateReport:
-    """Search every finger against all fingers of other households; pairs of people, strongest first."""
+def find_duplicates(fingers: Iterable[EnrolledFinger], progress: Progress | None = None,
+                    shortlist: int = SHORTLIST) -> DuplicateReport:
+    """Search every finger against all fingers of other households; pairs of people, strongest first.
+
+    Each finger's ``shortlist`` best candidates by the pre-filter are fully compared; a shortlist as
+    long as the list of fingers compares every finger with every other (the benchmark's baseline).
+    """
     fingers = list(fingers)
-    gallery = Gallery(shortlist=SHORTLIST)
+    gallery = Gallery(shortlist=shortlist)
     owner: dict[int, EnrolledPerson] = {}
     enrolled: dict[EnrolledPerson, int] = defaultdict(int)
     unreadable: list[str] = []
@@ -121,7 +127,7 @@ def find_duplicates(fingers: Iterable[EnrolledFinger], progress: Progress | None
     edges: dict[tuple[EnrolledPerson, EnrolledPerson], dict[tuple[int, int], float]] = defaultdict(dict)
     for done, (i, template) in enumerate(prepared, start=1):
         person = owner[i]
-        for candidate in gallery.search(template, top=SHORTLIST):
+        for candidate in gallery.search(template, top=shortlist):
             j = candidate.key
             other = owner[j]  # type: ignore[index]
             if other.urn != person.urn and candidate.score >= pair_threshold:
@@ -131,12 +137,12 @@ def find_duplicates(fingers: Iterable[EnrolledFinger], progress: Progress | None
         if progress is not None:
             progress(done, len(prepared))
 
-    found: dict[tuple[EnrolledPerson, EnrolledPerson], PossibleDuplicate] = {}
+    found = []
     for (a, b), matched in edges.items():
         single = enrolled[a] == 1 or enrolled[b] == 1
         pairs = distinct_pairs(matched)
         best = max(matched.values())
         if pairs >= 2 or (single and best >= single_threshold):
-            found[(a, b)] = PossibleDuplicate(a, b, pairs, best)
-    duplicates = sorted(found.values(), key=lambda d: (-d.fingers, -d.best_score, d.first, d.second))
+            found.append(PossibleDuplicate(a, b, pairs, best))
+    duplicates = sorted(found, key=lambda d: (-d.fingers, -d.best_score, d.first, d.second))
     return DuplicateReport(len(enrolled), len(prepared), tuple(unreadable), tuple(duplicates))
