@@ -8,7 +8,7 @@ rarely differ by more than the noise. Repeatability counts every minutia of ever
 instead. Each pair of impressions is aligned once with SecuGen's minutiae of the same images (the
 ISO records under ``iso19794-2-secugen``, an extractor independent of ours): a Hough vote over
 rotation and translation, refined by least squares on the pairs it agrees with. Under that rigid
-alignment, a minutia of impression A that lands inside B's print (the convex hull of B's minutiae)
+alignment, a minutia of impression A that lands inside B's print (the convex hull of B's minutiae, widened by 8 px)
 is *repeated* if B has a minutia within the tolerance in position and 35 degrees in direction, each
 used once. Repeatability = 2 x repeated / (A's minutiae inside B + B's inside A). SecuGen's own
 figure under the same alignment is printed beside ours (it is favoured: the alignment was fitted to
@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from biometrics import iso19794  # noqa: E402
 from biometrics.errors import BiometricsError  # noqa: E402
 from biometrics.evaluate import find_images  # noqa: E402
+from biometrics.matching.cylinders import inside_hull  # noqa: E402
 from biometrics.pipeline import extract  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fingerprints"
@@ -118,17 +119,11 @@ def align(a: np.ndarray, b: np.ndarray) -> tuple[Rigid, int]:
     return rigid, count
 
 
-def _inside(hull_of: np.ndarray, points: np.ndarray) -> np.ndarray:
-    if len(hull_of) < 3:
-        return np.zeros(len(points), bool)
-    hull = cv2.convexHull(hull_of[:, :2].astype(np.float32))
-    return np.array([cv2.pointPolygonTest(hull, (float(x), float(y)), True) >= -8.0 for x, y in points[:, :2]])
-
-
 def repeatability(a: np.ndarray, b: np.ndarray, rigid: Rigid, tolerance: float) -> tuple[int, int]:
     """(2 x repeated minutiae, minutiae of either impression inside the other's print)."""
     moved = rigid.apply(a)
-    in_b, in_a = _inside(b, moved), _inside(moved, b)
+    in_b = inside_hull(b[:, :2], moved[:, :2], margin=8.0)
+    in_a = inside_hull(moved[:, :2], b[:, :2], margin=8.0)
     rows, _cols = _agreeing(moved[in_b], b[in_a], tolerance)
     return 2 * len(rows), int(in_b.sum() + in_a.sum())
 

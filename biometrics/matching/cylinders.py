@@ -100,8 +100,8 @@ class PreparedTemplate:
 DIST_TOL, DIST_STRETCH = 12.0, 0.10
 
 
-def _hull_mask(points: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """Which query points lie inside the minutiae's convex hull widened by HULL_MARGIN."""
+def inside_hull(points: np.ndarray, queries: np.ndarray, margin: float = HULL_MARGIN) -> np.ndarray:
+    """Which query points (q, 2) lie inside the convex hull of ``points`` (n, 2) widened by ``margin``."""
     if len(points) < 3:
         return np.zeros(len(queries), dtype=bool)
     hull = cv2.convexHull(points.astype(np.float32)).reshape(-1, 2).astype(np.float64)
@@ -117,7 +117,7 @@ def _hull_mask(points: np.ndarray, queries: np.ndarray) -> np.ndarray:
     dist = np.einsum("qhk,hk->qh", queries[:, None, :] - hull[None, :, :], normals)
     orientation = np.sign(np.einsum("hk,hk->h", hull.mean(axis=0) - hull, normals))
     dist *= orientation[None, :]  # positive = inside for every edge
-    return (dist >= -HULL_MARGIN).all(axis=1)
+    return (dist >= -margin).all(axis=1)
 
 
 def prepare(template: FingerprintTemplate) -> PreparedTemplate:
@@ -137,7 +137,7 @@ def prepare(template: FingerprintTemplate) -> PreparedTemplate:
     ox, oy = CELL_OFFSETS[:, 0], CELL_OFFSETS[:, 1]
     centres = np.stack([xy[:, None, 0] + cos[:, None] * ox - sin[:, None] * oy,
                         xy[:, None, 1] + sin[:, None] * ox + cos[:, None] * oy], axis=2)
-    valid = _hull_mask(xy, centres.reshape(-1, 2)).reshape(n, N_SPATIAL)
+    valid = inside_hull(xy, centres.reshape(-1, 2)).reshape(n, N_SPATIAL)
 
     # Spatial contribution of neighbour t to cell c of cylinder i: (n, C, n).
     d2 = ((centres[:, :, None, :] - xy[None, None, :, :]) ** 2).sum(axis=3)
