@@ -181,9 +181,43 @@ def similarity(probe: PreparedTemplate, other: PreparedTemplate) -> float:
 
 def similarity_numpy(probe: PreparedTemplate, other: PreparedTemplate) -> float:
     """:func:`similarity` computed with NumPy only (the kernel's reference and fallback)."""
-    p, o = probe.pair_form, other.pair_form
-    if p.n < 2 or o.n < 2:
+    relaxed = _relax(probe.pair_form, other.pair_form)
+    if relaxed is None:
         return 0.0
+    lam = relaxed.lam
+    if relaxed.averaged < len(lam):
+        lam = lam[relaxed.order[: relaxed.averaged]]
+    return _score(sum(lam.tolist()), relaxed.averaged, relaxed.wanted, relaxed.support)
+
+
+def matched_pairs(probe: PreparedTemplate, other: PreparedTemplate) -> tuple[np.ndarray, np.ndarray]:
+    """The minutia pairs a comparison averages, as indices into ``probe`` and ``other``'s minutiae
+    empty when the comparison found fewer than two pairs."""
+    relaxed = _relax(probe.pair_form, other.pair_form)
+    if relaxed is None:
+        return np.zeros(0, int), np.zeros(0, int)
+    chosen = relaxed.order[: relaxed.averaged]
+    return np.flatnonzero(probe.usable)[relaxed.ip[chosen]], np.flatnonzero(other.usable)[relaxed.ig[chosen]]
+
+
+@dataclass(frozen=True, eq=False)
+class _Relaxed:
+    """Pairs after relaxation: template rows ``ig`` with probe columns ``ip`` (pair-form indices),
+    their initial and relaxed similarities, the order in which a score takes them and how many it does."""
+
+    ig: np.ndarray
+    ip: np.ndarray
+    lam0: np.ndarray
+    lam: np.ndarray
+    order: np.ndarray
+    averaged: int
+    wanted: int
+    support: float
+
+
+def _relax(p: PairForm, o: PairForm) -> _Relaxed | None:
+    if p.n < 2 or o.n < 2:
+        return None
     # (o.n, p.n): t = a.b / (|a|^2 + |b|^2) over the common cells, in (0, 1/2]; negative where the
     # pair may not count, so it is never a best match and never offered.
     t = o.values.dot(p.values_t)
@@ -199,7 +233,7 @@ def similarity_numpy(probe: PreparedTemplate, other: PreparedTemplate) -> float:
     ig = (row_best >= t.max(axis=0, initial=0.0)[best]).nonzero()[0]
     n = len(ig)
     if n < 2:
-        return 0.0
+        return None
     if n > N_RELAX_PAIRS:
         ig = ig[row_best[ig].argpartition(n - N_RELAX_PAIRS)[n - N_RELAX_PAIRS :]]
         n = N_RELAX_PAIRS
@@ -240,6 +274,5 @@ def similarity_numpy(probe: PreparedTemplate, other: PreparedTemplate) -> float:
 
     wanted = _wanted(p, o)
     n_p = min(wanted, n)
-    if n_p < n:
-        lam = lam[best_relaxed(lam / lam0, lam0)[:n_p]]
-    return _score(sum(lam.tolist()), n_p, wanted, support)
+    order = best_relaxed(lam / lam0, lam0) if n_p < n else np.arange(n)
+    return _Relaxed(ig, ip, lam0, lam, order, n_p, wanted, support)
