@@ -130,6 +130,7 @@ class CapturePage(Screen):
         self.view: HouseholdView | None = None
         self.task: Task | None = None
         self.current_try: tuple[FingerPosition, int] | None = None
+        self.accepted_finger: FingerPosition | None = None  # the finger whose last placement passed
         self.preview_task: Task | None = None
         self.relay = Relay()
         self.relay.quality.connect(self.show_quality)
@@ -393,12 +394,18 @@ class CapturePage(Screen):
         urn, seq = self.view.urn, m.seq
         self.attempts.clear()
         self.current_try = None
+        self.accepted_finger = None
         self.banner.clear_message()
         self._run(lambda progress: self.backend.capture_fingers(urn, seq, self.relay.prompt.emit, progress),
                   self._fingers_done, "fingers")
 
     def show_prompt(self, finger: FingerPosition, attempt: int) -> None:
         self.current_try = (finger, attempt)
+        if finger == self.accepted_finger:
+            # The capture job asks for a second impression of a finger it has just accepted.
+            self.prompt.setText(self.tr("Place the {0} on the scanner once more: a second impression covers "
+                                        "more of the finger").format(finger_text(finger)))
+            return
         self.prompt.setText(self.tr("Place the {0} on the scanner (try {1} of {2})")
                             .format(finger_text(finger), attempt, self.backend.config.capture_tries))
 
@@ -416,6 +423,7 @@ class CapturePage(Screen):
         self.quality_label.setText(text)
         if self.current_try is not None:
             finger, attempt = self.current_try
+            self.accepted_finger = finger if feedback.accepted else None
             text = f"{finger_text(finger)} #{attempt}: {text}"
         QListWidgetItem(text, self.attempts)
         self.attempts.scrollToBottom()

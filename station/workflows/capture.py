@@ -1,5 +1,11 @@
 """Capture per member: a checked photo and two fingers through the quality gate, else an exception.
 
+Each finger is captured twice when tries allow: the second impression, if it passes the gate and
+matches the first, is merged into the stored template (``biometrics.matching.mosaic``), which covers
+more of the finger than one placement does; a hospital's capture years later then overlaps it more
+often (at FMR 0.1 %, 2.5 % instead of 8.5 % of genuine verifications missed on FVC2002 DB1_B). A
+second impression that fails or does not match changes nothing: the first stays stored as it was.
+
 Every accepted photo or finger is committed the moment it is accepted (encrypted under the station
 data key), so a crash loses at most the capture in progress; a resumed finger capture skips the
 fingers already stored.
@@ -63,6 +69,20 @@ def _member(s: Any, urn: str, seq: int) -> tuple[Household, Member]:
     if not m.insured:
         raise RuleViolation(f"member {seq} of {urn} is not insured; choose the insured members first")
     return h, m
+
+
+def _replace_finger(ctx: CampContext, urn: str, seq: int, row_id: int, payload: bytes, quality: int, tries: int,
+                    added: int) -> None:
+    """Put the merged template of two impressions in place of the first impression's record."""
+    with ctx.db.transaction() as s:
+        h, m = _member(s, urn, seq)
+        row = s.get(Capture, row_id)
+        if row is None or row.member_id != m.id or row.kind is not CaptureKind.FINGER:
+            raise NotFound(f"finger capture {row_id} of member {seq} of {urn} is gone")
+        row.ciphertext = ctx.op.cipher.encrypt(payload, capture_aad(m.id, CaptureKind.FINGER.value, row.finger))
+        row.quality, row.tries = quality, tries
+        audit.record(s, ctx.op.login, "capture.finger.merged", f"household:{h.urn}", member=seq, finger=row.finger,
+                     quality=quality, tries=tries, added=added)
 
 
 def _store(ctx: CampContext, urn: str, seq: int, kind: CaptureKind, finger: int, payload: bytes, fmt: str,
@@ -145,15 +165,57 @@ PromptFn = Callable[[FingerPosition, int], None]
 
 class FingerCapture(Job):
     """Two fingers for one member: up to ``tries`` per finger, then the next finger of ``order``;
-    when the order runs out before two are stored, a biometric exception with the reason."""
+    when the order runs out before two are stored, a biometric exception with the reason. With
+    ``second_impression``, a finger accepted before its last try is placed once more and the two
+    impressions merged (the next try's prompt asks for it)."""
 
     def __init__(self, ctx: CampContext, urn: str, seq: int, scanner: Scanner, prompt: PromptFn | None = None,
                  tries: int = 3, order: Sequence[FingerPosition] = CAPTURE_ORDER, timeout: float = 10.0,
-                 progress: ProgressFn | None = None) -> None:
+                 progress: ProgressFn | None = None, second_impression: bool = True) -> None:
         super().__init__(progress)
         self.ctx, self.urn, self.seq, self.scanner = ctx, urn, seq, scanner
         self.prompt = prompt or (lambda finger, attempt: None)
         self.tries, self.order, self.timeout = tries, tuple(order), timeout
+        self.second_impression = second_impression
+
+    def _try(self, finger: FingerPosition, attempt: int, step: int, total: int, attempts: list[FingerAttempt],
+             stored: list[FingerPosition]) -> Any:
+        """One placement through the quality gate: the capture, or None (recorded in ``attempts``)."""
+        self.checkpoint(step, total, f"Capturing {finger.label}, try {attempt} of {self.tries}")
+        self.prompt(finger, attempt)
+        try:
+            return self.scanner.capture_template(self.timeout)
+        except PoorQualityError as exc:
+            reasons = ",".join(getattr(r, "name", str(r)).lower() for r in getattr(exc, "reasons", ()))
+            attempts.append(FingerAttempt(finger, attempt, False, 0, reasons or "poor quality"))
+        except (ScannerTimeout, CaptureError) as exc:
+            attempts.append(FingerAttempt(finger, attempt, False, 0, type(exc).__name__))
+        except ScannerError as exc:
+            kept = ", ".join(f.label for f in stored) or "no finger yet"
+            raise _device_failed("fingerprint scanner", exc,
+                                 f"fingers kept for member {self.seq} of {self.urn}: {kept}") from exc
+        return None
+
+    def _merge_second(self, finger: FingerPosition, first_try: int, step: int, total: int,
+                      attempts: list[FingerAttempt], stored: list[FingerPosition], first: Any, quality: int,
+                      row: int) -> None:
+        """A second impression of ``finger``, merged into the stored first one when the two match."""
+        mosaic = importlib.import_module("biometrics.matching.mosaic")
+        iso = importlib.import_module("biometrics.iso19794")
+        attempt = first_try + 1
+        cap = self._try(finger, attempt, step, total, attempts, stored)
+        if cap is None:
+            return
+        try:
+            merged = mosaic.merge_impressions(first, cap.template)
+        except mosaic.ImpressionsDisagree:
+            attempts.append(FingerAttempt(finger, attempt, False, int(cap.quality),
+                                          f"did not match try {first_try}; try {first_try} kept"))
+            return
+        best = max(int(quality), int(cap.quality))
+        _replace_finger(self.ctx, self.urn, self.seq, row, iso.encode(merged.template), best, attempt, merged.added)
+        attempts.append(FingerAttempt(finger, attempt, True, int(cap.quality),
+                                      f"merged with try {first_try}: {merged.added} minutiae added"))
 
     def _stored(self) -> list[FingerPosition]:
         with self.ctx.db.transaction() as s:
@@ -176,26 +238,17 @@ class FingerCapture(Job):
             tried.append(finger)
             for attempt in range(1, self.tries + 1):
                 step += 1
-                self.checkpoint(step, total, f"Capturing {finger.label}, try {attempt} of {self.tries}")
-                self.prompt(finger, attempt)
-                try:
-                    cap = self.scanner.capture_template(self.timeout)
-                except PoorQualityError as exc:
-                    reasons = ",".join(getattr(r, "name", str(r)).lower() for r in getattr(exc, "reasons", ()))
-                    attempts.append(FingerAttempt(finger, attempt, False, 0, reasons or "poor quality"))
+                cap = self._try(finger, attempt, step, total, attempts, stored)
+                if cap is None:
                     continue
-                except (ScannerTimeout, CaptureError) as exc:
-                    attempts.append(FingerAttempt(finger, attempt, False, 0, type(exc).__name__))
-                    continue
-                except ScannerError as exc:
-                    kept = ", ".join(f.label for f in stored) or "no finger yet"
-                    raise _device_failed("fingerprint scanner", exc,
-                                         f"fingers kept for member {self.seq} of {self.urn}: {kept}") from exc
                 template = _with_finger(cap.template, finger, iso.META_FINGER)
-                _store(self.ctx, self.urn, self.seq, CaptureKind.FINGER, int(finger), iso.encode(template),
-                       "iso19794-2", int(cap.quality), attempt)
+                row = _store(self.ctx, self.urn, self.seq, CaptureKind.FINGER, int(finger), iso.encode(template),
+                             "iso19794-2", int(cap.quality), attempt)
                 attempts.append(FingerAttempt(finger, attempt, True, int(cap.quality), ""))
                 stored.append(finger)
+                if self.second_impression and attempt < self.tries:
+                    step += 1
+                    self._merge_second(finger, attempt, step, total, attempts, stored, template, cap.quality, row)
                 break
         exception = None
         if len(stored) < FINGERS_NEEDED:

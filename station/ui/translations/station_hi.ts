@@ -56,6 +56,10 @@
         <translation>फ़ोटो अस्वीकार: {0}। ठीक करके फिर से लें।</translation>
     </message>
     <message>
+        <source>Place the {0} on the scanner once more: a second impression covers more of the finger</source>
+        <translation>स्कैनर पर {0} एक बार फिर रखें: दूसरी छाप उंगली का अधिक भाग दर्ज करती है</translation>
+    </message>
+    <message>
         <source>Place the {0} on the scanner (try {1} of {2})</source>
         <translation>स्कैनर पर {0} रखें (प्रयास {1} / {2})</translation>
     </message>
