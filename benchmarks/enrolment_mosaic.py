@@ -28,6 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _fvc import present_sets  # noqa: E402
+
 from biometrics.evaluate import rates  # noqa: E402
 from biometrics.matching import THRESHOLDS, prepare, similarity  # noqa: E402
 from biometrics.matching.mosaic import ImpressionsDisagree, merge_impressions  # noqa: E402
@@ -94,14 +96,9 @@ def main() -> int:
     parser.add_argument("--sets", nargs="*", default=list(DEFAULT_SETS), help="folder:dpi under --data")
     args = parser.parse_args()
     found = False
-    for spec in args.sets:
-        name, _, dpi = spec.partition(":")
-        folder = args.data / name
-        if not folder.is_dir():
-            print(f"{folder}: not found, skipped")
-            continue
+    for _, folder, dpi in present_sets(args.data, args.sets):
         found = True
-        evaluate(folder, int(dpi or 500))
+        evaluate(folder, dpi)
     return 0 if found else 1
 
 

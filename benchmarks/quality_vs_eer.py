@@ -25,6 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _fvc import present_sets  # noqa: E402
+
 from biometrics.minutiae import FingerprintTemplate  # noqa: E402
 from biometrics.quality import assess  # noqa: E402
 
@@ -157,13 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     label, score = _matcher(args.baseline)
     print(f"scores: {label}")
-    for spec in args.sets:
-        name, _, dpi = spec.partition(":")
-        folder = args.data / name
-        if not folder.is_dir():
-            print(f"{name}: not present, skipped")
-            continue
-        result = evaluate(folder, int(dpi or 500), score)
+    for name, folder, dpi in present_sets(args.data, args.sets):
+        result = evaluate(folder, dpi, score)
         counts = np.array(result["counts"])
         print(
             f"\n{name} at {dpi} dpi: {result['ms']:.1f} ms per assessment (median), minutiae per image "
