@@ -1,7 +1,11 @@
 """Fingerprint feature extraction, read as a table of contents.
 
     image ─► working image (500 dpi) ─► segmentation mask ─► orientation field ─► ridge frequency
-          ─► enhanced image ─► skeleton ─► minutiae ─► template
+          ─► enhanced image ─► skeleton ─► minutiae ─┐
+          ─► directional image ─► directional skeleton ─► directional minutiae ─┴► all minutiae ─► template
+
+The enhanced image's minutiae are reliable but incomplete; the directional image finds most of the
+ones it misses, and those are added (``stages.minutiae.add_missing``).
 
 Each stage lives in ``biometrics.stages.<name>`` and is named for what it produces. ``inspect``, if
 given, is called as ``inspect(stage_name, output)`` after every stage, for debugging and golden tests.
@@ -16,10 +20,11 @@ import numpy as np
 
 from biometrics.errors import NoFingerError
 from biometrics.minutiae import FingerprintTemplate, Minutia, MinutiaType
+from biometrics.stages.directional import directional_image
 from biometrics.stages.enhancement import enhanced_image
 from biometrics.stages.frequency import ridge_frequency
 from biometrics.stages.image import working_image
-from biometrics.stages.minutiae import DetectedMinutiae, detect_minutiae
+from biometrics.stages.minutiae import DetectedMinutiae, add_missing, detect_minutiae
 from biometrics.stages.orientation import orientation_field
 from biometrics.stages.segmentation import segmentation_mask
 from biometrics.stages.skeleton import ridge_skeleton
@@ -34,6 +39,10 @@ STAGES = (
     "enhanced_image",
     "skeleton",
     "minutiae",
+    "directional_image",
+    "directional_skeleton",
+    "directional_minutiae",
+    "all_minutiae",
     "template",
 )
 
@@ -60,7 +69,16 @@ def extract(image: np.ndarray, dpi: int = 500, inspect: Inspector | None = None)
     show("skeleton", skeleton)
     minutiae = detect_minutiae(skeleton, segmentation.mask, orientation, segmentation.contrast, frequency.period)
     show("minutiae", minutiae)
-    template = _template(minutiae, work.scale, work.input_shape, work.input_dpi)
+    directional = directional_image(segmentation.band, segmentation.contrast, orientation, segmentation.mask)
+    show("directional_image", directional)
+    directional_skeleton = ridge_skeleton(directional, segmentation.mask)
+    show("directional_skeleton", directional_skeleton)
+    more = detect_minutiae(directional_skeleton, segmentation.mask, orientation, segmentation.contrast,
+                           frequency.period)
+    show("directional_minutiae", more)
+    everything = add_missing(minutiae, more, frequency.period)
+    show("all_minutiae", everything)
+    template = _template(everything, work.scale, work.input_shape, work.input_dpi)
     show("template", template)
     return template
 

@@ -113,7 +113,7 @@ def assess(image: np.ndarray, dpi: int = 500) -> QualityReport:
         template = extract(image, dpi, inspect=stages.__setitem__)
     except NoFingerError:
         return QualityReport(0, (QualityIssue.NO_FINGER,), None)
-    measures = _measures(stages, template)
+    measures = _measures(stages)
     wet = 1.0 - _ramp(measures.wetness, *WETNESS)
     clear = 1.0 - _ramp(measures.crossing, *CROSSING)
     scores = {
@@ -140,7 +140,7 @@ def assess(image: np.ndarray, dpi: int = 500) -> QualityReport:
     return QualityReport(score, tuple(reasons), with_quality, measures)
 
 
-def _measures(stages: dict[str, Any], template: FingerprintTemplate) -> QualityMeasures:
+def _measures(stages: dict[str, Any]) -> QualityMeasures:
     mask = stages["segmentation_mask"].mask
     band = stages["segmentation_mask"].band
     coherence = stages["orientation_field"].coherence
@@ -148,7 +148,9 @@ def _measures(stages: dict[str, Any], template: FingerprintTemplate) -> QualityM
     area = float(mask.sum()) * mm_per_px**2
     clarity = float(coherence[mask].mean()) if mask.any() else 0.0
     dark = float((band[mask] < 0).mean()) if mask.any() else 0.5
-    reliable = sum(1 for m in template.minutiae if m.quality >= RELIABLE_MINUTIA)
+    # Counted on the enhanced image's minutiae: the directional image adds minutiae even to smudges
+    # and tiny partial prints, so the template's count would stop telling a poor capture from a good one.
+    reliable = int((stages["minutiae"].quality >= RELIABLE_MINUTIA).sum())
     pixels = stages["working_image"].pixels
     return QualityMeasures(area, clarity, dark, reliable, _wetness(pixels, mask), _crossing(band, mask))
 
