@@ -34,8 +34,7 @@ def directional_image(band: np.ndarray, contrast: np.ndarray, orientation: Orien
     y0, y1 = max(0, y - pad), min(band.shape[0], y + h + pad)
     x0, x1 = max(0, x - pad), min(band.shape[1], x + w + pad)
     signal = (band[y0:y1, x0:x1] / (contrast[y0:y1, x0:x1] + 4.0)).astype(np.float32)
-    angle = orientation.angle[y0:y1, x0:x1]
-    cos, sin = np.cos(angle).astype(np.float32), np.sin(angle).astype(np.float32)
+    cos, sin = (c[y0:y1, x0:x1] for c in orientation.direction)
     gx, gy = np.meshgrid(np.arange(x1 - x0, dtype=np.float32), np.arange(y1 - y0, dtype=np.float32))
     offsets = range(-(LINE_LENGTH // 2), LINE_LENGTH // 2 + 1, STEP)
     line = np.zeros_like(signal)

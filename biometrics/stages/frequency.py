@@ -37,8 +37,10 @@ class RidgeFrequency:
 
 def ridge_frequency(band: np.ndarray, orientation: OrientationField, mask: np.ndarray) -> RidgeFrequency:
     h, w = band.shape
-    normal = orientation.normal
-    dx, dy = LAG * np.cos(normal), LAG * np.sin(normal)
+    # One step across the ridges: the normal is the ridge direction turned by 90 degrees. Which of the
+    # two ways it points does not matter, the two shifted images are summed.
+    cos, sin = orientation.direction
+    dx, dy = -LAG * sin, LAG * cos
     xs, ys = _coordinates(h, w)
     ahead = cv2.remap(band, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     behind = cv2.remap(band, xs - dx, ys - dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -23,6 +24,11 @@ class OrientationField:
     coherence: np.ndarray
     # Per 4x4 cell: (cos, sin) of twice the gradient angle, times coherence; these average correctly.
     doubled_cells: tuple[np.ndarray, np.ndarray] | None = None
+
+    @cached_property
+    def direction(self) -> tuple[np.ndarray, np.ndarray]:
+        """cos and sin of ``angle`` (float32), built once for the stages that sample along or across ridges."""
+        return np.cos(self.angle), np.sin(self.angle)
 
     @property
     def normal(self) -> np.ndarray:

@@ -138,3 +138,25 @@ def test_a_569_dpi_capture_keeps_its_resolution(fvc_dir):
     template = extract(image, dpi=569)
     assert (template.width, template.height, template.dpi) == (image.shape[1], image.shape[0], 569)
     assert 12 <= len(template.minutiae) <= 90
+
+
+def test_skeleton_of_a_speckled_image_with_more_labels_than_16_bits_hold():
+    # 8-connected isolated pixels every second pixel of 640 x 640: 102,400 components, past the 16-bit
+    # labels the skeleton stage uses first; it must fall back, not fail.
+    from biometrics.stages.skeleton import ridge_skeleton
+
+    speckle = np.ones((640, 640), np.float32)
+    speckle[::2, ::2] = -1.0  # negative = ridge
+    mask = np.ones((640, 640), bool)
+    skeleton = ridge_skeleton(speckle, mask)
+    assert skeleton.shape == mask.shape and not skeleton.any()  # every speck is below the ridge area
+
+
+def test_directional_minutiae_are_added_to_the_enhanced_ones(sinusoid_print):
+    stages: dict[str, object] = {}
+    extract(sinusoid_print, inspect=stages.__setitem__)
+    enhanced, directional, every = (stages[k] for k in ("minutiae", "directional_minutiae", "all_minutiae"))
+    assert len(enhanced) <= len(every) <= len(enhanced) + len(directional)
+    # Every minutia of the enhanced image is kept, first and unchanged.
+    assert np.array_equal(every.x[: len(enhanced)], enhanced.x)
+    assert np.array_equal(every.y[: len(enhanced)], enhanced.y)
