@@ -12,6 +12,9 @@ pytest_plugins = ["tests.pcsc_fixtures"]
 
 # Qt aborts without a display unless told to render offscreen; must happen before PySide6 loads.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One BLAS thread, as the station command sets (station/cli.py): comparisons are small products.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("STATION_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))

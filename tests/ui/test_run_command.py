@@ -23,3 +23,16 @@ def test_run_passes_hospital_and_config_flags_to_the_app(tmp_path: Path) -> None
     assert from_args(again, env=env).language == "hi"
     plain = build_parser().parse_args(["run"])
     assert _gui_argv(plain) == [] and not plain.hospital
+
+
+def test_the_station_command_runs_numpy_with_one_blas_thread() -> None:
+    # A fresh interpreter without the variables: importing the command sets them before NumPy loads,
+    # so OpenBLAS starts with one thread (the default of one per core doubles a comparison's CPU time).
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    code = "import station.cli, numpy, os; print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1"]
