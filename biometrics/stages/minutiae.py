@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from biometrics.stages.orientation import OrientationField
+from biometrics.stages.segmentation import SegmentationMask
 from biometrics.stages.skeleton import neighbour_codes
 from biometrics.stages.tracing import BRANCH_COUNT, trace_branches
 
@@ -42,7 +43,7 @@ SNAP_ANGLE = np.radians(35)
 FACING_ANGLE = np.radians(50)
 # A minutia of the directional image's skeleton closer than this to one of the enhanced image's is the
 # same ridge event found twice (see add_missing).
-SAME_EVENT_PERIODS = 0.5
+SAME_EVENT_PERIODS = 1.0
 # Per neighbour code: 1 where a skeleton pixel with that neighbourhood is a candidate (1 or 3 branches).
 _CANDIDATE = np.isin(BRANCH_COUNT, (1, 3)).astype(np.uint8)
 
@@ -65,9 +66,8 @@ class DetectedMinutiae:
 
 def detect_minutiae(
     skeleton: np.ndarray,
-    mask: np.ndarray,
+    segmentation: SegmentationMask,
     orientation: OrientationField,
-    contrast: np.ndarray,
     period: float,
 ) -> DetectedMinutiae:
     sk = skeleton.astype(np.uint8)
@@ -109,10 +109,9 @@ def detect_minutiae(
 
     drop("gap", _facing_endings(ys, xs, angle, kind, keep, GAP_PERIODS * period))
     drop("cluster", _clustered(ys, xs, keep, CLUSTER_PERIODS * period))
-    inside = cv2.distanceTransform(np.pad(mask.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
-    drop("border", inside[ys, xs] < BORDER_PERIODS * period)
+    drop("border", segmentation.inside[ys, xs] < BORDER_PERIODS * period)
 
-    quality = _quality(ys, xs, orientation, contrast, mask)
+    quality = _quality(ys, xs, orientation, segmentation)
     sel = np.nonzero(keep)[0]
     return DetectedMinutiae(
         xs[sel].astype(np.float32), ys[sel].astype(np.float32), angle[sel], kind[sel], quality[sel], removed
@@ -202,10 +201,9 @@ def _clustered(ys, xs, keep, radius: float) -> np.ndarray:
     return out
 
 
-def _quality(ys, xs, orientation: OrientationField, contrast: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _quality(ys, xs, orientation: OrientationField, segmentation: SegmentationMask) -> np.ndarray:
     """0..100 from the local orientation coherence and ridge contrast around the minutia."""
     coherence = orientation.coherence[ys, xs]
-    reference = float(np.percentile(contrast[mask], 90)) if mask.any() else 1.0
-    strength = np.clip(contrast[ys, xs] / (0.6 * reference + 1e-6), 0, 1)
+    strength = np.clip(segmentation.contrast[ys, xs] / (0.6 * segmentation.strong_contrast + 1e-6), 0, 1)
     q = 100 * np.sqrt(np.clip(coherence, 0, 1)) * strength
     return np.clip(np.round(q), 1, 100).astype(np.int32)

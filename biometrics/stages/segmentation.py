@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -31,6 +32,16 @@ class SegmentationMask:
     @property
     def area_fraction(self) -> float:
         return float(self.mask.mean())
+
+    @cached_property
+    def inside(self) -> np.ndarray:
+        """Distance in pixels from each finger pixel to the nearest background pixel (0 outside)."""
+        return cv2.distanceTransform(np.pad(self.mask.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+
+    @cached_property
+    def strong_contrast(self) -> float:
+        """The contrast of the print's clearest ridges: the 90th percentile over the finger."""
+        return float(np.percentile(self.contrast[self.mask], 90)) if self.mask.any() else 1.0
 
 
 def band_pass(pixels: np.ndarray) -> np.ndarray:
