@@ -123,7 +123,7 @@ def add_missing(found: DetectedMinutiae, more: DetectedMinutiae, period: float) 
 
     ``found`` comes from the enhanced image, whose smooth ridges make its minutiae reliable but which
     misses many; ``more`` from the directional image, which finds most of those (FVC2002 DB1_B: the
-    share of SecuGen's minutiae found goes 0.72 -> 0.89) along with more artefacts. The matcher gains far
+    share of SecuGen's minutiae found goes 0.72 -> 0.88) along with more artefacts. The matcher gains far
     more from the minutiae it was missing than it loses to the extra ones (docs/fingerprint.md).
     """
     if len(found) and len(more):
