@@ -112,14 +112,15 @@ static PyObject *score(PyObject *self, PyObject *args)
     int *offered = best + m;
     for (int j = 0; j < n; j++)
         colmax[j] = 0.0;
-    /* t = a.b / (|a|^2 + |b|^2), its sign replaced by the gate's: negative where the pair may not count. */
+    /* t = a.b / (|a|^2 + |b|^2), its sign replaced by the gate's: negative where the pair may not count.
+     * A negative t is never offered (a row offers its best only if no column beats it, and column maxima
+     * start at 0), so its size does not matter and the division is skipped: -1 stands for all of them. */
     for (int i = 0; i < m; i++) {
         const size_t row = (size_t)i * n;
         int arg = 0;
         for (int j = 0; j < n; j++) {
-            double v = (double)(dot[row + j] / norm[row + j]);
             float gate = common[row + j] < facing[row + j] ? common[row + j] : facing[row + j];
-            v = copysign(v, (double)gate);
+            double v = signbit(gate) ? -1.0 : (double)(dot[row + j] / norm[row + j]);
             t[row + j] = v;
             if (v > t[row + arg])
                 arg = j;
