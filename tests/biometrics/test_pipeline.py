@@ -105,7 +105,7 @@ def _fvc_eer(templates: list, fingers: list[int]) -> tuple[float, float, float]:
 
 def test_fvc_genuine_and_impostor_scores_stay_separated(fvc_dir):
     # Half of FVC2002 DB1_B (5 fingers x 8 impressions: 140 genuine, 640 impostor comparisons), a few
-    # seconds. The whole set measures 1.8 % EER (benchmarks/fingerprint.py); a collapse of any stage
+    # seconds. The whole set measures 0.72 % EER (benchmarks/fingerprint.py); a collapse of any stage
     # (segmentation, enhancement, minutiae, cylinders, consolidation) pushes this well above 5 %.
     folder = fvc_dir("fvc2002/DB1_B")
     paths = sorted(p for p in folder.glob("*_*.tif") if 101 <= int(p.stem.split("_")[0]) <= 105)
