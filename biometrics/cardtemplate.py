@@ -19,7 +19,7 @@ import math
 import struct
 
 from biometrics.errors import TemplateFormatError
-from biometrics.minutiae import FingerprintTemplate, Minutia, MinutiaType
+from biometrics.minutiae import FingerprintTemplate, Minutia, MinutiaType, most_reliable
 
 FORMAT_BYTE = 0xC1
 HEADER = struct.Struct(">BBHHHBB")
@@ -43,11 +43,8 @@ def select_minutiae(template: FingerprintTemplate, limit: int = MAX_MINUTIAE) ->
     ms = template.minutiae
     if len(ms) <= limit:
         return ms
-    cx = sum(m.x for m in ms) / len(ms)
-    cy = sum(m.y for m in ms) / len(ms)
-    ranked = sorted(range(len(ms)), key=lambda i: (-ms[i].quality, (ms[i].x - cx) ** 2 + (ms[i].y - cy) ** 2))
-    keep = sorted(ranked[:limit])  # keep the original order so the encoding is stable
-    return tuple(ms[i] for i in keep)
+    # The original order is kept, so the encoding is stable.
+    return tuple(ms[i] for i in most_reliable(template, limit))
 
 
 def encode(template: FingerprintTemplate, limit: int = MAX_MINUTIAE) -> bytes:

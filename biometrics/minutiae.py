@@ -54,3 +54,15 @@ class FingerprintTemplate:
             raise ValueError("template image size must be positive")
         if not (100 <= self.dpi <= 2000):
             raise ValueError(f"template resolution {self.dpi} dpi is outside 100..2000")
+
+
+def most_reliable(template: FingerprintTemplate, limit: int) -> list[int]:
+    """Indices of the ``limit`` minutiae most worth keeping, in their original order: highest quality
+    first, then nearest the print's centre (where ridges are most reliable)."""
+    ms = template.minutiae
+    if len(ms) <= limit:
+        return list(range(len(ms)))
+    cx = sum(m.x for m in ms) / len(ms)
+    cy = sum(m.y for m in ms) / len(ms)
+    ranked = sorted(range(len(ms)), key=lambda i: (-ms[i].quality, (ms[i].x - cx) ** 2 + (ms[i].y - cy) ** 2))
+    return sorted(ranked[:limit])

@@ -18,12 +18,17 @@ import math
 import numpy as np
 
 from biometrics.matching.cylinders import PreparedTemplate
+from biometrics.minutiae import most_reliable
 
 SKETCH_BITS = 4096
 SKETCH_WORDS = SKETCH_BITS // 64
 MIN_PAIR_DIST, MAX_PAIR_DIST = 12.0, 160.0
 N_DIST_BINS = 16
 N_ANGLE_BINS = 16
+# Pairs of the most reliable minutiae only: with every minutia of a ~50-minutia template a third of the
+# bits are set and chance shares more (genuine mates in the top 8 of FVC2002 DB1_B: 53 % with all,
+# 69 % with the best 40; DB2_B 57 -> 81 %, FVC2004 DB1_B 28 -> 56 %).
+SKETCH_MINUTIAE = 40
 # Distance bins equally spaced in sqrt(distance): narrow near, wide far.
 _SQRT_LO, _SQRT_HI = math.sqrt(MIN_PAIR_DIST), math.sqrt(MAX_PAIR_DIST)
 assert N_DIST_BINS * N_ANGLE_BINS * N_ANGLE_BINS <= SKETCH_BITS
@@ -33,9 +38,11 @@ _BYTE_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint
 
 
 def sketch(prepared: PreparedTemplate) -> np.ndarray:
-    """(SKETCH_WORDS,) uint64 bit set of the template's quantised minutia-pair features."""
+    """(SKETCH_WORDS,) uint64 bit set of the quantised minutia-pair features of the template's
+    SKETCH_MINUTIAE most reliable minutiae."""
     bits = np.zeros(SKETCH_BITS, dtype=bool)
-    z, h = prepared.position.astype(np.complex128), prepared.heading.astype(np.complex128)
+    keep = most_reliable(prepared.source, SKETCH_MINUTIAE)
+    z, h = prepared.position[keep].astype(np.complex128), prepared.heading[keep].astype(np.complex128)
     n = len(z)
     if n >= 2:
         seg = z[None, :] - z[:, None]  # i -> j

@@ -266,3 +266,14 @@ def test_few_mutual_pairs_are_divided_by_min_averaged_on_both_paths(monkeypatch)
     assert loose_batch == pytest.approx(loose, abs=1e-3)
     assert all(m <= 5 / 8 * v + 1e-6 for m, v in zip(mean, loose, strict=True))
     assert min(loose) > 0
+
+
+def test_the_sketch_is_built_from_the_most_reliable_minutiae_only(fingers):
+    from biometrics.matching.index import SKETCH_MINUTIAE, sketch
+
+    good = impression(fingers[0], 1, jitter=0, drop=0, extra=0)
+    assert len(good.minutiae) == 40 == SKETCH_MINUTIAE
+    noise = finger(99, 30)
+    poor = tuple(Minutia(round(x), round(y), float(a), MinutiaType.ENDING, 10) for x, y, a in noise)
+    both = FingerprintTemplate(good.width, good.height, good.dpi, good.minutiae + poor)
+    assert np.array_equal(sketch(prepare(both)), sketch(prepare(good)))
