@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from biometrics.camera import CameraError
-from biometrics.errors import CaptureError, PoorQualityError
+from biometrics.errors import BiometricsError, CaptureError, PoorQualityError
 from biometrics.fingers import CAPTURE_ORDER, FingerPosition
 from biometrics.scanner import Scanner
 from biometrics.scanner_errors import ScannerError, ScannerTimeout
@@ -209,12 +209,19 @@ class FingerCapture(Job):
             return
         try:
             merged = mosaic.merge_impressions(first, cap.template)
+            payload = iso.encode(merged.template)
         except mosaic.ImpressionsDisagree:
             attempts.append(FingerAttempt(finger, attempt, False, int(cap.quality),
                                           f"did not match try {first_try}; try {first_try} kept"))
             return
+        except (BiometricsError, ValueError, ArithmeticError) as exc:  # LinAlgError is a ValueError
+            # The second impression is a bonus: whatever stops the merge, the first stays as stored and
+            # the capture goes on to the next finger (the reason is kept for the operator).
+            attempts.append(FingerAttempt(finger, attempt, False, int(cap.quality),
+                                          f"could not merge ({type(exc).__name__}); try {first_try} kept"))
+            return
         best = max(int(quality), int(cap.quality))
-        _replace_finger(self.ctx, self.urn, self.seq, row, iso.encode(merged.template), best, attempt, merged.added)
+        _replace_finger(self.ctx, self.urn, self.seq, row, payload, best, attempt, merged.added)
         attempts.append(FingerAttempt(finger, attempt, True, int(cap.quality),
                                       f"merged with try {first_try}: {merged.added} minutiae added"))
 

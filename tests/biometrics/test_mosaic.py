@@ -126,3 +126,27 @@ def test_merged_enrolment_raises_genuine_scores_on_real_prints():
             merged_scores.append(match(probe, merged).score)
     assert len(merged_scores) >= 12
     assert np.mean(merged_scores) > np.mean(first_alone)
+
+
+def test_a_merge_never_exceeds_what_an_iso_record_holds():
+    from biometrics.matching import mosaic
+
+    points = whole_finger(8, n=300)
+    upper, _ = capture(points, top=0, seed=1)
+    lower, _ = capture(points, top=200, seed=2)
+    assert len(upper.minutiae) + len(lower.minutiae) > mosaic.MAX_MINUTIAE
+    merged = merge_impressions(upper, lower).template
+    assert len(merged.minutiae) <= mosaic.MAX_MINUTIAE
+    assert iso19794.decode(iso19794.encode(merged)).minutiae[0].x == merged.minutiae[0].x
+
+
+def test_impressions_that_score_alike_but_do_not_share_a_placement_are_refused(monkeypatch):
+    from biometrics.matching import mosaic
+
+    points = whole_finger(9)
+    upper, _ = capture(points, top=0, seed=1)
+    other, _ = capture(whole_finger(10), top=0, seed=2)
+    # Pretend the score passed: the pairs of two different fingers still agree on no placement.
+    monkeypatch.setattr(mosaic, "similarity", lambda a, b: 1.0)
+    with pytest.raises(ImpressionsDisagree, match="placement"):
+        merge_impressions(upper, other)

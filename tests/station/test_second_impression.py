@@ -112,3 +112,22 @@ def test_a_finger_accepted_on_its_last_try_is_not_placed_again(camp: CampContext
     assert outcome.exception is None
     assert [a for _, a in prompts] == [1, 2, 1, 2]
     assert events(camp, "capture.finger.merged") == 0
+
+
+def test_a_merge_that_fails_for_any_reason_keeps_the_first_and_goes_on(camp: CampContext, zfm, monkeypatch) -> None:
+    import biometrics.matching.mosaic as mosaic
+
+    run(camp, zfm, lambda finger, attempt: touch(finger, 0), second_impression=False)
+    before = stored(camp)
+    discard_captures(camp, URN, 1, CaptureKind.FINGER, "test: capture again")
+
+    def broken(first: object, second: object) -> object:
+        raise ValueError("a record the merge cannot handle")
+
+    monkeypatch.setattr(mosaic, "merge_impressions", broken)
+    outcome, _ = run(camp, zfm, lambda finger, attempt: touch(finger, attempt - 1))
+    assert outcome.exception is None and len(outcome.fingers) == 2  # the next finger was still captured
+    failed = [a for a in outcome.attempts if a.reason.startswith("could not merge")]
+    assert len(failed) == 2 and "ValueError" in failed[0].reason and "try 1 kept" in failed[0].reason
+    assert events(camp, "capture.finger.merged") == 0
+    assert {f: t.minutiae for f, t in stored(camp).items()} == {f: t.minutiae for f, t in before.items()}
