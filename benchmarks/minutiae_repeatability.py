@@ -41,6 +41,7 @@ from biometrics import iso19794  # noqa: E402
 from biometrics.errors import BiometricsError  # noqa: E402
 from biometrics.evaluate import find_images  # noqa: E402
 from biometrics.matching.cylinders import inside_hull  # noqa: E402
+from biometrics.matching.mosaic import rigid_fit  # noqa: E402
 from biometrics.pipeline import extract  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "fingerprints"
@@ -108,13 +109,7 @@ def align(a: np.ndarray, b: np.ndarray) -> tuple[Rigid, int]:
         count = len(ia)
         if count < 3:
             break
-        pa, pb = a[ia, :2], b[ib, :2]
-        ca, cb = pa.mean(axis=0), pb.mean(axis=0)
-        u, _s, vt = np.linalg.svd((pa - ca).T @ (pb - cb))
-        r = (u @ vt).T
-        if np.linalg.det(r) < 0:
-            break
-        t = cb - r @ ca
+        r, t = rigid_fit(b[ib, :2], a[ia, :2])
         rigid = Rigid(math.atan2(r[1, 0], r[0, 0]), float(t[0]), float(t[1]))
     return rigid, count
 

@@ -191,7 +191,7 @@ def similarity_numpy(probe: PreparedTemplate, other: PreparedTemplate) -> float:
 
 
 def matched_pairs(probe: PreparedTemplate, other: PreparedTemplate) -> tuple[np.ndarray, np.ndarray]:
-    """The minutia pairs a comparison averages, as indices into ``probe`` and ``other``'s minutiae
+    """The minutia pairs a comparison averages, as indices into ``probe`` and ``other``'s minutiae;
     empty when the comparison found fewer than two pairs."""
     relaxed = _relax(probe.pair_form, other.pair_form)
     if relaxed is None:
@@ -202,12 +202,11 @@ def matched_pairs(probe: PreparedTemplate, other: PreparedTemplate) -> tuple[np.
 
 @dataclass(frozen=True, eq=False)
 class _Relaxed:
-    """Pairs after relaxation: template rows ``ig`` with probe columns ``ip`` (pair-form indices),
-    their initial and relaxed similarities, the order in which a score takes them and how many it does."""
+    """Pairs after relaxation: template rows ``ig`` with probe columns ``ip`` (pair-form indices), their
+    relaxed similarities, the order in which a score takes them and how many it does."""
 
     ig: np.ndarray
     ip: np.ndarray
-    lam0: np.ndarray
     lam: np.ndarray
     order: np.ndarray
     averaged: int
@@ -275,4 +274,4 @@ def _relax(p: PairForm, o: PairForm) -> _Relaxed | None:
     wanted = _wanted(p, o)
     n_p = min(wanted, n)
     order = best_relaxed(lam / lam0, lam0) if n_p < n else np.arange(n)
-    return _Relaxed(ig, ip, lam0, lam, order, n_p, wanted, support)
+    return _Relaxed(ig, ip, lam, order, n_p, wanted, support)

@@ -132,6 +132,7 @@ def add_missing(found: DetectedMinutiae, more: DetectedMinutiae, period: float) 
     else:
         new = np.ones(len(more), bool)
     removed = dict(found.removed)
+    removed.update({f"directional {reason}": count for reason, count in more.removed.items()})
     removed["found twice"] = int((~new).sum())
     return DetectedMinutiae(
         *(np.concatenate([getattr(found, f), getattr(more, f)[new]]) for f in ("x", "y", "angle", "kind", "quality")),

@@ -33,6 +33,7 @@ def test_the_station_command_runs_numpy_with_one_blas_thread() -> None:
     import sys
 
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    code = "import station.cli, numpy, os; print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])"
+    code = ("import sys, os, station.cli; loaded = 'numpy' in sys.modules; import numpy; "
+            "print(loaded, os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["1", "1"]
+    assert out.stdout.split() == ["False", "1", "1"]  # set before NumPy loaded, or it would not apply
