@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from keymgmt import ecc, scp
 from keymgmt.errors import KeyNotFoundError, KeyStoreError
+from keymgmt.files import write_atomic
 
 
 class KeyStore(ABC):
@@ -182,7 +182,7 @@ class FileKeyStore(KeyStore):
             "nonce": base64.b64encode(nonce).decode(),
             "ciphertext": base64.b64encode(AESGCM(self._key).encrypt(nonce, plain, _aad(self._header))).decode(),
         }
-        _atomic_write(self.path, json.dumps(doc, indent=1).encode())
+        write_atomic(self.path, json.dumps(doc, indent=1).encode(), mode=0o600)
 
     # -- objects ------------------------------------------------------------------------------------
     def labels(self) -> list[str]:
@@ -260,21 +260,6 @@ def _scrypt(passphrase: str, header: dict) -> bytes:
 
 def _aad(header: dict) -> bytes:
     return json.dumps(header, sort_keys=True).encode()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- registry ------------------------------------------------------------------------------------------

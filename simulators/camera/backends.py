@@ -18,9 +18,9 @@ import cv2
 import numpy as np
 
 from biometrics.camera import Camera, CameraConfigError, CameraInfo, CameraNotFound, CameraReadError
+from keymgmt.files import write_atomic
 from simulators.camera.faces import FRAME_SIZE, person_seed
 from simulators.camera.scenes import CameraFault, scene
-from simulators.statefile import write_atomic
 
 DEFAULT_SUBJECT = "demo/member-1"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")

@@ -17,7 +17,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulators.statefile import write_atomic
+from keymgmt.files import write_atomic
 
 MAGIC = b"CARDSIM1"
 _HEADER = struct.Struct(">8sB")  # magic, length of the card-type name

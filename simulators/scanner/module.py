@@ -29,8 +29,8 @@ from biometrics.zfm.codes import (
 )
 from biometrics.zfm.image import PACKED_SIZE, fit_to_sensor, pack_image, unpack_image
 from biometrics.zfm.packets import Packet
+from keymgmt.files import write_atomic
 from simulators.scanner.glass import Glass
-from simulators.statefile import write_atomic
 
 LIBRARY_SIZE = 300  # slots in the simulated flash library (an R307 has 1000, an AS608 300)
 SYSTEM_ID = 0x0009
