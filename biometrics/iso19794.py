@@ -30,6 +30,8 @@ VERSION_2005 = b" 20\x00"
 HEADER_SIZE = 24
 VIEW_HEADER_SIZE = 4
 MINUTIA_SIZE = 6
+# A finger view counts its minutiae in one byte.
+MAX_MINUTIAE = 255
 # Ten views of 255 minutiae with full extended-data blocks stay far below this; anything larger is
 # not a fingerprint record and is refused before it is parsed.
 MAX_RECORD_SIZE = 1 << 20
@@ -170,8 +172,8 @@ def _parse_extended(block: bytes, view: int) -> tuple[tuple[int, bytes], ...]:
 def encode(template: FingerprintTemplate) -> bytes:
     """One-view record of ``template``; finger position and view come from its metadata if present."""
     n = len(template.minutiae)
-    if n > 255:
-        raise TemplateFormatError(f"an ISO/IEC 19794-2 finger view holds at most 255 minutiae, the template has {n}; "
+    if n > MAX_MINUTIAE:
+        raise TemplateFormatError(f"an ISO/IEC 19794-2 finger view holds at most {MAX_MINUTIAE} minutiae, the template has {n}; "
                                   "reduce it (e.g. keep the best-quality minutiae) before encoding")
     if template.width >= 1 << 14 or template.height >= 1 << 14:
         raise TemplateFormatError(f"image size {template.width}x{template.height} exceeds the 14-bit range")

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from biometrics import iso19794
 from biometrics.errors import BiometricsError
 from biometrics.matching.calibration import threshold_for
 from biometrics.matching.cylinders import MATCH_DPI, PreparedTemplate, angle_diff, prepare
@@ -44,8 +45,6 @@ MIN_ALIGNED = 3
 SAME_DISTANCE = 10.0
 SAME_ANGLE = math.radians(30.0)
 NEAR_FRACTION = 0.6
-# An ISO/IEC 19794-2 record holds at most 255 minutiae; beyond that the added ones of lowest quality go.
-MAX_MINUTIAE = 255
 
 
 class ImpressionsDisagree(BiometricsError):
@@ -131,7 +130,9 @@ def _new_minutiae(first: FingerprintTemplate, second: FingerprintTemplate, rotat
         if ((dist < same) & (turn < SAME_ANGLE)).any() or (dist < near).any():
             continue
         added.append((float(x), float(y), float(angle), m))
-    room = max(0, MAX_MINUTIAE - len(first.minutiae))
+    # An ISO/IEC 19794-2 record holds at most iso19794.MAX_MINUTIAE; beyond that the added ones of lowest
+    # quality go.
+    room = max(0, iso19794.MAX_MINUTIAE - len(first.minutiae))
     if len(added) > room:
         added = sorted(added, key=lambda a: -a[3].quality)[:room]
     return added

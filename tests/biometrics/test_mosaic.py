@@ -129,14 +129,12 @@ def test_merged_enrolment_raises_genuine_scores_on_real_prints():
 
 
 def test_a_merge_never_exceeds_what_an_iso_record_holds():
-    from biometrics.matching import mosaic
-
     points = whole_finger(8, n=300)
     upper, _ = capture(points, top=0, seed=1)
     lower, _ = capture(points, top=200, seed=2)
-    assert len(upper.minutiae) + len(lower.minutiae) > mosaic.MAX_MINUTIAE
+    assert len(upper.minutiae) + len(lower.minutiae) > iso19794.MAX_MINUTIAE
     merged = merge_impressions(upper, lower).template
-    assert len(merged.minutiae) <= mosaic.MAX_MINUTIAE
+    assert len(merged.minutiae) <= iso19794.MAX_MINUTIAE
     assert iso19794.decode(iso19794.encode(merged)).minutiae[0].x == merged.minutiae[0].x
 
 
