@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/setup.sh biometrics/matching/_consolidate.c
+$(STAMP): pyproject.toml scripts/setup.sh $(wildcard biometrics/*/*.c)
 	bash scripts/setup.sh
 
 ## Run the station on simulators: the GUI when there is a display, else the headless demo.

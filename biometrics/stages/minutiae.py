@@ -74,8 +74,10 @@ def detect_minutiae(
     codes = neighbour_codes(sk)
     candidate = cv2.LUT(codes, _CANDIDATE)
     candidate &= sk
-    ys, xs = np.nonzero(candidate)
-    ys, xs = ys.astype(np.int32), xs.astype(np.int32)
+    # OpenCV lists the pixels in np.nonzero's (raster) order at a third of its cost on a whole image.
+    points = cv2.findNonZero(candidate)
+    points = np.zeros((0, 2), np.int32) if points is None else points.reshape(-1, 2)
+    xs, ys = np.ascontiguousarray(points[:, 0]), np.ascontiguousarray(points[:, 1])
     cand_codes = codes[ys, xs]
     kind = np.where(BRANCH_COUNT[cand_codes] == 1, ENDING, BIFURCATION).astype(np.int32)
 

