@@ -33,6 +33,7 @@ from pathlib import Path
 from keymgmt import hierarchy, revocation, scp
 from keymgmt.certs import Certificate, Role
 from keymgmt.errors import KeyManagementError
+from keymgmt.files import write_atomic
 from keymgmt.signing import SignedDocument, sign_document, verify_document
 from keymgmt.store import KeyStore, open_store
 
@@ -107,13 +108,11 @@ def write_new(path: Path, data: bytes, force: bool = False) -> None:
     """Write ``data`` to ``path`` atomically; refuse to replace an existing file unless ``force``."""
     if path.exists() and not force:
         raise CliError(f"{path} already exists; choose another name or pass --force")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    # Certificates, requests and signed lists are for others to read: the mode a plain open() would
+    # give, not the temp file's owner-only one.
+    umask = os.umask(0)
+    os.umask(umask)
+    write_atomic(path, data, mode=0o666 & ~umask)
 
 
 def read_file(path: Path, what: str) -> bytes:

@@ -24,13 +24,13 @@ from cardlib.authority import CLAIMS_PURPOSE
 from keymgmt import ecc
 from keymgmt.certs import Certificate, Role
 from keymgmt.errors import KeyManagementError
+from keymgmt.files import write_atomic
 from keymgmt.issuance import debit_digest
 from keymgmt.signing import SignedDocument, verify_document
 from station.errors import StationError
 from station.hospital.desk import DeskContext
 from station.hospital.models import Claim, ClaimState, FlagKind, FraudFlag, TxnState, as_utc
 from station.storage import audit
-from station.storage.crypto import write_atomic
 from station.trust import parse_signature
 
 CLAIMS_FORMAT = "rsby-claims/1"

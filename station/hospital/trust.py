@@ -20,9 +20,9 @@ from pathlib import Path
 from keymgmt import revocation
 from keymgmt.certs import Certificate, Role, decode_chain, encode_chain, verify_chain
 from keymgmt.errors import KeyManagementError
+from keymgmt.files import write_atomic
 from keymgmt.revocation import RevocationList
 from station.errors import StationError
-from station.storage.crypto import write_atomic
 
 REVOCATION_FILE = "revocation.rl"
 FKO_FILE = "fko-certificates.bin"

@@ -25,23 +25,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from keymgmt.files import write_atomic
 from station.errors import AuthenticationError, DecryptionError, StorageError
 
 SECRET_FILE = "station.secret"
 NONCE = 12
 # scrypt cost: ~40 ms per login on a 2-core field PC; enough to make offline guessing slow.
 SCRYPT_N = 2**14
-
-
-def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
 
 
 def load_station_secret(data_dir: Path, create: bool = True) -> bytes:
@@ -56,7 +46,7 @@ def load_station_secret(data_dir: Path, create: bool = True) -> bytes:
         raise StorageError(f"{path} is missing; restore it from backup or the station data cannot be read")
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = os.urandom(32)
-    write_atomic(path, secret)
+    write_atomic(path, secret, mode=0o600)
     return secret
 
 

@@ -30,10 +30,10 @@ from sqlalchemy import select
 
 from keymgmt import sealing
 from keymgmt.certs import encode_chain
+from keymgmt.files import write_atomic
 from keymgmt.issuance import encode_entries
 from station.errors import WorkflowError
 from station.storage import audit
-from station.storage.crypto import write_atomic
 from station.storage.models import Camp, CardIssuance, Form, Household, HouseholdList, HouseholdStatus
 from station.trust import SchemeTrust
 from station.workflows.capture import decrypt_member

@@ -31,3 +31,20 @@ def test_a_failure_before_the_swap_keeps_the_old_file_and_no_temp(tmp_path: Path
         files.write_atomic(path, b"half-written new content")
     assert path.read_bytes() == b"old"
     assert sorted(os.listdir(tmp_path)) == ["state.bin"]
+
+
+def test_cli_outputs_are_readable_by_others_and_never_overwritten_unasked(tmp_path: Path) -> None:
+    from keymgmt.cli import CliError, write_new
+
+    path = tmp_path / "root.cert"
+    old = os.umask(0o022)
+    try:
+        write_new(path, b"certificate")
+    finally:
+        os.umask(old)
+    assert oct(path.stat().st_mode & 0o777) == "0o644"  # what a plain open() would have given
+    with pytest.raises(CliError, match="already exists"):
+        write_new(path, b"another")
+    write_new(path, b"another", force=True)
+    assert path.read_bytes() == b"another" and sorted(os.listdir(tmp_path)) == ["root.cert"]
+

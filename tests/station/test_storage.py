@@ -6,6 +6,7 @@ district server's PostgreSQL (skipped when PostgreSQL is not installed).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -187,3 +188,18 @@ def test_audit_chain_detects_rewritten_tail_against_anchor(database: Database) -
         audit.verify_chain(s)  # a cut tail is consistent by itself...
     with database.transaction() as s, pytest.raises(AuditChainBroken, match="head"):
         audit.verify_chain(s, expected_head=head)  # ...but not with the exported anchor
+
+
+def test_station_exports_get_the_mode_asked_for_and_the_secret_stays_private(tmp_path: Path) -> None:
+    from keymgmt.files import write_atomic
+    from station.storage.crypto import load_station_secret
+
+    old = os.umask(0o077)  # a locked-down station account
+    try:
+        secret = load_station_secret(tmp_path)
+        write_atomic(tmp_path / "camp.bundle", b"sealed", mode=0o644)
+    finally:
+        os.umask(old)
+    assert len(secret) == 32 and load_station_secret(tmp_path, create=False) == secret
+    assert oct((tmp_path / "station.secret").stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "camp.bundle").stat().st_mode & 0o777) == "0o644"
