@@ -485,10 +485,11 @@ static SIMD void rank_simd(const Form *o, const Form *p, int min_common, const R
         r->row_best[i] = row[arg];
     }
 }
+
+static int simd_supported = 0;  /* set once, when the module is loaded */
 #endif
 
 typedef void (*rank_fn)(const Form *, const Form *, int, const Ranking *);
-static int simd_supported = 0;
 static rank_fn rank_pairs = rank_portable;
 
 /* Moves the k largest of key[idx[0..n)] to idx[0..k) (k < n), equal keys ordered by the larger
