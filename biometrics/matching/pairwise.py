@@ -29,9 +29,11 @@ offers its mutually best pair, the pairs are relaxed and the best are averaged. 
     dispatch costs more than the work at these sizes.
 
 On one core, with templates of ~47 usable minutiae (FVC2002 DB1_B), a comparison took 0.081 ms when
-the four products ran in BLAS and only the rest in C; it now takes about 0.043 ms (0.52 to 0.55 of the
-former code's time, both measured in one process, median of 21 passes, as the machine's speed drifts
-between runs), and 0.06 to 0.07 ms on the portable code used where the CPU lacks AVX or FMA.
+the four products ran in BLAS and only the rest in C; it now takes about 0.043 ms: 0.52 to 0.55 of the
+former code's time on a quiet machine, up to 0.6 on a loaded one, whose other work evicts the
+templates from the caches this code waits on (both measured in one process, median of 21 passes, as
+the machine's speed drifts between runs). The portable code, used where the CPU lacks AVX or FMA,
+takes 0.06 to 0.07 ms.
 
 Results equal the batched ones up to float32 rounding. Pairs that no other pair supports all relax by
 the same factor, so which of them are averaged used to be decided by rounding (up to 0.014 apart, 2 of
